@@ -1,0 +1,104 @@
+package sdk
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
+)
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// Server adapts a Stage to the gRPC Stage service. Serve uses it; sdktest
+// uses it directly. Calls into the Stage are serialised.
+type Server struct {
+	pb.UnimplementedStageServer
+	stage Stage
+	desc  Description
+	mu    sync.Mutex // one batch at a time through the stage
+}
+
+// NewServer wraps stage. desc is used when stage is not a Describer.
+func NewServer(stage Stage, desc Description) *Server {
+	if d, ok := stage.(Describer); ok {
+		desc = d.Describe()
+	}
+	return &Server{stage: stage, desc: desc}
+}
+
+// Describe implements pb.StageServer.
+func (s *Server) Describe(context.Context, *pb.DescribeRequest) (*pb.Description, error) {
+	return &pb.Description{Name: s.desc.Name, Version: s.desc.Version, Description: s.desc.Description, ConfigSchema: s.desc.ConfigSchema}, nil
+}
+
+// Configure implements pb.StageServer.
+func (s *Server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.stage.Configure(ctx, NewConfig(req.GetStageName(), req.GetConfigJson())); err != nil {
+		return nil, err
+	}
+	return &pb.ConfigureResponse{}, nil
+}
+
+// Process implements pb.StageServer.
+func (s *Server) Process(ctx context.Context, b *pb.Batch) (*pb.BatchResult, error) {
+	return s.process(ctx, b), nil
+}
+
+// Stream implements pb.StageServer: batches are handled in arrival order and
+// answered in the same order.
+func (s *Server) Stream(stream pb.Stage_StreamServer) error {
+	ctx := stream.Context()
+	for {
+		b, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := stream.Send(s.process(ctx, b)); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *Server) process(ctx context.Context, b *pb.Batch) (res *pb.BatchResult) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res = &pb.BatchResult{Id: b.GetId(), Results: make([]*pb.Result, len(b.GetEvents()))}
+	defer func() {
+		// A panicking stage fails the batch, not the plugin process.
+		if r := recover(); r != nil {
+			res = &pb.BatchResult{Id: b.GetId(), Error: fmt.Sprintf("stage panicked: %v", r)}
+		}
+	}()
+	if bs, ok := s.stage.(BatchStage); ok {
+		outs, errs := bs.ProcessBatch(ctx, b.GetEvents())
+		if len(outs) != len(b.GetEvents()) || (errs != nil && len(errs) != len(b.GetEvents())) {
+			return &pb.BatchResult{Id: b.GetId(), Error: fmt.Sprintf("ProcessBatch returned %d results and %d errors for %d events", len(outs), len(errs), len(b.GetEvents()))}
+		}
+		for i := range outs {
+			r := &pb.Result{Events: outs[i]}
+			if errs != nil && errs[i] != nil {
+				r.Error = errs[i].Error()
+			}
+			res.Results[i] = r
+		}
+		return res
+	}
+	for i, ev := range b.GetEvents() {
+		out, err := s.stage.Process(ctx, ev)
+		r := &pb.Result{Events: out}
+		if err != nil {
+			r.Error = err.Error()
+		}
+		res.Results[i] = r
+	}
+	return res
+}

@@ -1,0 +1,74 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
+)
+
+// Event is the wire form of a normalized ballcast event. Kinds are the
+// strings "ball", "over", "innings", "status", "score", "milestone" and
+// "commentary"; the payload field of that kind is set.
+type Event = pb.Event
+
+// Stage is the per-event plugin interface.
+type Stage interface {
+	// Configure receives the stage's config before any event. It is called
+	// again after a restart.
+	Configure(ctx context.Context, cfg Config) error
+	// Process handles one event: zero results drop it, one passes or
+	// replaces it, several fan out.
+	Process(ctx context.Context, ev *Event) ([]*Event, error)
+}
+
+// BatchStage is implemented by stages that want whole batches, for example
+// to make one request for many events. results[i] are the outputs of
+// batch[i]; errs, if not nil, has one entry per input.
+type BatchStage interface {
+	Stage
+	ProcessBatch(ctx context.Context, batch []*Event) (results [][]*Event, errs []error)
+}
+
+// Describer is implemented by stages that describe themselves; ballcast
+// shows this at install time and validates stage config against the schema.
+type Describer interface {
+	Describe() Description
+}
+
+// Description tells the host what a plugin is.
+type Description struct {
+	Name         string
+	Version      string
+	Description  string
+	ConfigSchema string // JSON Schema of the config, optional
+}
+
+// Config is a stage's YAML config subtree.
+type Config struct {
+	// StageName is the stage's name in the pipeline YAML.
+	StageName string
+	raw       []byte
+}
+
+// NewConfig builds a Config from JSON; tests use it to configure stages.
+func NewConfig(stage string, raw []byte) Config { return Config{StageName: stage, raw: raw} }
+
+// Decode unmarshals the config into v. Unknown fields are an error, so an
+// operator's typo is reported rather than ignored. An empty config leaves v
+// untouched.
+func (c Config) Decode(v any) error {
+	if len(c.raw) == 0 || string(c.raw) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytesReader(c.raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("sdk: stage %s config: %w", c.StageName, err)
+	}
+	return nil
+}
+
+// Raw returns the config as JSON.
+func (c Config) Raw() []byte { return c.raw }
