@@ -1,0 +1,435 @@
+// Package pluginhost runs stage plugins as separate OS processes through
+// hashicorp/go-plugin (gRPC, AutoMTLS) and adapts each to pipeline.Stage.
+//
+// One plugin process serves a stage for every match. Batches travel on one
+// long-lived bidirectional gRPC stream per process (or unary calls, by
+// config); several lanes may call Process concurrently and each gets its own
+// batch's result. When the process crashes, hangs past the stage timeout or
+// its stream breaks, the in-flight batches fail with an error naming the
+// stage, the plugin and what happened, and the next Process call starts a
+// fresh process (with backoff), configures it and carries on.
+package pluginhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"github.com/rs/zerolog"
+
+	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/core/event/eventpb"
+	"github.com/ballcast/ballcast/pipeline"
+	"github.com/ballcast/ballcast/plugins/sdk"
+	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
+)
+
+// Transport selects how batches reach the plugin.
+type Transport string
+
+// Transports.
+const (
+	TransportStream Transport = "stream" // one bidirectional stream per process (default)
+	TransportUnary  Transport = "unary"  // one unary call per batch
+)
+
+// Config describes one plugin-backed stage.
+type Config struct {
+	// Stage is the stage's name in the pipeline, for messages and logs.
+	Stage string
+	// Plugin is the plugin's name or path, for messages and logs.
+	Plugin string
+	// Command returns a new, unstarted command for the plugin process; it is
+	// called for every (re)start.
+	Command func() *exec.Cmd
+	// Config is the stage config as JSON, sent with Configure.
+	Config []byte
+	// Transport defaults to TransportStream.
+	Transport Transport
+	// StartTimeout bounds process start and handshake; default 10 s.
+	StartTimeout time.Duration
+	// MinBackoff and MaxBackoff bound the wait between restarts of a
+	// failing plugin; defaults 100 ms and 10 s.
+	MinBackoff, MaxBackoff time.Duration
+}
+
+// Stage is a pipeline.Stage backed by a plugin process.
+type Stage struct {
+	cfg Config
+	log zerolog.Logger
+
+	mu       sync.Mutex // guards the fields below; held while (re)starting
+	inst     *instance
+	desc     sdk.Description
+	starts   int
+	failures int // consecutive failed starts or batches
+	lastFail time.Time
+	closed   bool
+
+	restarts atomic.Int64
+}
+
+var _ pipeline.Stage = (*Stage)(nil)
+
+// ErrClosed is returned by Process after Close.
+var ErrClosed = errors.New("pluginhost: stage closed")
+
+// Start launches the plugin, checks its handshake, describes and configures
+// it. The returned Stage restarts the process on its own when it fails.
+func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Stage, error) {
+	if cfg.Transport == "" {
+		cfg.Transport = TransportStream
+	}
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = 10 * time.Second
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = 100 * time.Millisecond
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 10 * time.Second
+	}
+	log = log.With().Str("stage", cfg.Stage).Str("plugin", cfg.Plugin).Logger()
+	s := &Stage{cfg: cfg, log: log}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inst, err := s.start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.inst = inst
+	return s, nil
+}
+
+// Description is what the plugin said about itself.
+func (s *Stage) Description() sdk.Description {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.desc
+}
+
+// Restarts counts how often the plugin process was restarted.
+func (s *Stage) Restarts() int64 { return s.restarts.Load() }
+
+// Pid is the current plugin process ID, 0 if none is running.
+func (s *Stage) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inst == nil || s.inst.dead() {
+		return 0
+	}
+	return s.inst.pid
+}
+
+// Process implements pipeline.Stage.
+func (s *Stage) Process(ctx context.Context, batch []event.Event) ([]pipeline.Result, error) {
+	inst, err := s.instance(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req := &pb.Batch{Events: make([]*pb.Event, len(batch))}
+	for i := range batch {
+		req.Events[i] = eventpb.ToProto(&batch[i])
+	}
+	res, err := inst.call(ctx, req)
+	if err != nil {
+		err = s.fail(inst, err)
+		return nil, err
+	}
+	if res.GetError() != "" {
+		return nil, fmt.Errorf("pluginhost: stage %s (plugin %s): batch failed: %s", s.cfg.Stage, s.cfg.Plugin, res.GetError())
+	}
+	if len(res.GetResults()) != len(batch) {
+		return nil, fmt.Errorf("pluginhost: stage %s (plugin %s): %d results for %d events", s.cfg.Stage, s.cfg.Plugin, len(res.GetResults()), len(batch))
+	}
+	s.mu.Lock()
+	s.failures = 0
+	s.mu.Unlock()
+	out := make([]pipeline.Result, len(batch))
+	for i, r := range res.GetResults() {
+		if r.GetError() != "" {
+			out[i].Err = fmt.Errorf("pluginhost: stage %s (plugin %s): event %s: %s", s.cfg.Stage, s.cfg.Plugin, batch[i].ID, r.GetError())
+		}
+		for _, pe := range r.GetEvents() {
+			ev, err := eventpb.FromProto(pe)
+			if err != nil {
+				out[i].Err = fmt.Errorf("pluginhost: stage %s (plugin %s): %w", s.cfg.Stage, s.cfg.Plugin, err)
+				break
+			}
+			out[i].Events = append(out[i].Events, ev)
+		}
+	}
+	return out, nil
+}
+
+// fail records a failed call and makes the error say what happened to the
+// process. A timeout kills the process: it is hung or too slow, and its
+// late answer must not be mixed with the retry's.
+func (s *Stage) fail(inst *instance, err error) error {
+	timedOut := errors.Is(err, context.DeadlineExceeded)
+	if timedOut {
+		inst.kill()
+	}
+	s.mu.Lock()
+	s.failures++
+	s.lastFail = time.Now()
+	s.mu.Unlock()
+	what := err.Error()
+	if inst.dead() {
+		<-inst.done
+		if exit := inst.bridge.exit(); exit != "" {
+			what = "plugin process exited: " + exit
+		} else if ierr := inst.deathErr(); ierr != nil {
+			what = "plugin connection lost: " + ierr.Error()
+		}
+	}
+	if timedOut {
+		what = "timed out, plugin killed: " + what
+	}
+	s.log.Error().Int("pid", inst.pid).Str("reason", what).Msg("plugin call failed")
+	return fmt.Errorf("pluginhost: stage %s (plugin %s, pid %d): %s: %w", s.cfg.Stage, s.cfg.Plugin, inst.pid, what, err)
+}
+
+// instance returns a live plugin instance, restarting the process with
+// backoff if the last one died.
+func (s *Stage) instance(ctx context.Context) (*instance, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if s.inst != nil && !s.inst.dead() {
+		return s.inst, nil
+	}
+	if s.inst != nil {
+		s.inst.kill()
+		s.inst = nil
+	}
+	if wait := s.backoff() - time.Since(s.lastFail); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("pluginhost: stage %s (plugin %s): waiting to restart: %w", s.cfg.Stage, s.cfg.Plugin, ctx.Err())
+		case <-t.C:
+		}
+	}
+	inst, err := s.start(ctx)
+	if err != nil {
+		s.failures++
+		s.lastFail = time.Now()
+		return nil, err
+	}
+	s.inst = inst
+	s.restarts.Add(1)
+	s.log.Warn().Int("pid", inst.pid).Int64("restarts", s.restarts.Load()).Msg("plugin restarted")
+	return inst, nil
+}
+
+func (s *Stage) backoff() time.Duration {
+	if s.failures == 0 {
+		return 0
+	}
+	d := s.cfg.MinBackoff << min(s.failures-1, 16)
+	return min(d, s.cfg.MaxBackoff)
+}
+
+// start launches a process; s.mu is held.
+func (s *Stage) start(ctx context.Context) (*instance, error) {
+	s.starts++
+	bridge, hlog := newLogBridge(s.log)
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: sdk.VersionedPlugins(nil, sdk.Description{}),
+		Cmd:              s.cfg.Command(),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           hlog,
+		StartTimeout:     s.cfg.StartTimeout,
+		GRPCDialOptions:  sdk.DialOptions(),
+	})
+	fail := func(op string, err error) (*instance, error) {
+		client.Kill()
+		return nil, fmt.Errorf("pluginhost: stage %s (plugin %s): %s: %w", s.cfg.Stage, s.cfg.Plugin, op, err)
+	}
+	rpc, err := client.Client()
+	if err != nil {
+		return fail("start", err)
+	}
+	raw, err := rpc.Dispense(sdk.PluginName)
+	if err != nil {
+		return fail("dispense", err)
+	}
+	stub, ok := raw.(pb.StageClient)
+	if !ok {
+		return fail("dispense", fmt.Errorf("unexpected client type %T", raw))
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
+	defer cancel()
+	d, err := stub.Describe(cctx, &pb.DescribeRequest{})
+	if err != nil {
+		return fail("describe", err)
+	}
+	s.desc = sdk.Description{Name: d.GetName(), Version: d.GetVersion(), Description: d.GetDescription(), ConfigSchema: d.GetConfigSchema()}
+	if _, err := stub.Configure(cctx, &pb.ConfigureRequest{StageName: s.cfg.Stage, ConfigJson: s.cfg.Config}); err != nil {
+		return fail("configure", err)
+	}
+	inst := &instance{client: client, stub: stub, bridge: bridge, done: make(chan struct{}), pending: map[uint64]chan *pb.BatchResult{}}
+	if rc := client.ReattachConfig(); rc != nil {
+		inst.pid = rc.Pid
+	}
+	if s.cfg.Transport == TransportStream {
+		sctx, scancel := context.WithCancel(context.Background())
+		stream, err := stub.Stream(sctx)
+		if err != nil {
+			scancel()
+			return fail("open stream", err)
+		}
+		inst.stream, inst.cancel = stream, scancel
+		go inst.receive()
+	}
+	s.log.Debug().Int("pid", inst.pid).Str("version", s.desc.Version).Msg("plugin started")
+	return inst, nil
+}
+
+// Close stops the plugin process.
+func (s *Stage) Close(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.inst != nil {
+		s.inst.close()
+		s.inst = nil
+	}
+	return nil
+}
+
+// instance is one running plugin process.
+type instance struct {
+	client *plugin.Client
+	stub   pb.StageClient
+	bridge *logBridge
+	pid    int
+
+	stream pb.Stage_StreamClient
+	cancel context.CancelFunc
+	sendMu sync.Mutex // serialises stream.Send
+
+	mu      sync.Mutex // guards pending, nextID, err
+	pending map[uint64]chan *pb.BatchResult
+	nextID  uint64
+	err     error
+	done    chan struct{} // closed when the stream is gone
+	killed  atomic.Bool
+}
+
+func (in *instance) dead() bool {
+	if in.killed.Load() || in.client.Exited() {
+		return true
+	}
+	if in.stream == nil {
+		return false
+	}
+	select {
+	case <-in.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (in *instance) deathErr() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.err
+}
+
+func (in *instance) call(ctx context.Context, req *pb.Batch) (*pb.BatchResult, error) {
+	if in.stream == nil {
+		return in.stub.Process(ctx, req)
+	}
+	ch := make(chan *pb.BatchResult, 1)
+	in.mu.Lock()
+	if in.err != nil {
+		err := in.err
+		in.mu.Unlock()
+		return nil, err
+	}
+	in.nextID++
+	req.Id = in.nextID
+	in.pending[req.Id] = ch
+	in.mu.Unlock()
+	defer func() {
+		in.mu.Lock()
+		delete(in.pending, req.Id)
+		in.mu.Unlock()
+	}()
+	in.sendMu.Lock()
+	err := in.stream.Send(req)
+	in.sendMu.Unlock()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			<-in.done // the real error comes from Recv
+			err = in.deathErr()
+		}
+		return nil, err
+	}
+	select {
+	case res := <-ch:
+		return res, nil
+	case <-in.done:
+		return nil, in.deathErr()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// receive routes stream results to their callers until the stream breaks.
+func (in *instance) receive() {
+	defer close(in.done)
+	for {
+		res, err := in.stream.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = errors.New("plugin closed the stream")
+			}
+			in.mu.Lock()
+			in.err = err
+			in.mu.Unlock()
+			return
+		}
+		in.mu.Lock()
+		ch := in.pending[res.GetId()]
+		in.mu.Unlock()
+		if ch != nil {
+			ch <- res
+		}
+	}
+}
+
+func (in *instance) kill() {
+	in.killed.Store(true)
+	if in.cancel != nil {
+		in.cancel()
+	}
+	in.client.Kill()
+}
+
+func (in *instance) close() {
+	in.killed.Store(true)
+	if in.stream != nil {
+		in.sendMu.Lock()
+		_ = in.stream.CloseSend()
+		in.sendMu.Unlock()
+	}
+	if in.cancel != nil {
+		in.cancel()
+	}
+	in.client.Kill()
+}

@@ -1,0 +1,307 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ballcast/ballcast/core/event"
+)
+
+// Spec is a stage ready to run: a Stage plus the policy the runner applies
+// around it.
+type Spec struct {
+	Name    string
+	Stage   Stage
+	Timeout time.Duration // per call; 0 means no limit
+	OnError OnError       // what to do once Retries are used up
+	Retries int           // further attempts after a failed call
+	Batch   int           // most events per call; <= 0 means 1
+}
+
+// Runner moves events through the stages, one lane per match: a match's
+// events pass every stage strictly in order, matches run concurrently, and
+// the stages of a lane are pipelined (each stage of each lane has its own
+// goroutine). A lane with a backlog hands a stage up to Spec.Batch events
+// per call.
+type Runner struct {
+	specs []Spec
+	sink  Sink
+	log   zerolog.Logger
+	stats []*StageStats
+	lanes atomic.Int64
+}
+
+// StageStats counts what a stage did. Fields are read with atomic loads.
+type StageStats struct {
+	Name     string
+	In       atomic.Int64 // events handed to the stage
+	Out      atomic.Int64 // events it passed on
+	Dropped  atomic.Int64 // events it returned nothing for
+	Failures atomic.Int64 // failed calls and failed events
+	Skipped  atomic.Int64 // events passed on or dropped by the on_error policy
+}
+
+// NewRunner returns a runner over specs, publishing results to sink.
+func NewRunner(specs []Spec, sink Sink, log zerolog.Logger) *Runner {
+	r := &Runner{specs: specs, sink: sink, log: log}
+	for _, s := range specs {
+		r.stats = append(r.stats, &StageStats{Name: s.Name})
+	}
+	return r
+}
+
+// Stats returns per-stage counters, in stage order.
+func (r *Runner) Stats() []*StageStats { return r.stats }
+
+// Lanes is the number of match lanes started so far.
+func (r *Runner) Lanes() int { return int(r.lanes.Load()) }
+
+// ErrStageFailed wraps the error that stopped the pipeline under on_error: fail.
+var ErrStageFailed = errors.New("pipeline: stage failed")
+
+// Run routes events from in to their match's lane until in is closed and
+// every lane has drained (nil), a stage fails under on_error: fail, or ctx
+// is done.
+func (r *Runner) Run(ctx context.Context, in <-chan event.Event) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	lanes := map[string]chan event.Event{}
+	closeLanes := func() {
+		for _, ch := range lanes {
+			close(ch)
+		}
+		wg.Wait()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			closeLanes()
+			return context.Cause(ctx)
+		case ev, ok := <-in:
+			if !ok {
+				closeLanes()
+				if err := context.Cause(ctx); err != nil {
+					return err
+				}
+				return nil
+			}
+			ch := lanes[ev.Match]
+			if ch == nil {
+				ch = make(chan event.Event, 1024)
+				lanes[ev.Match] = ch
+				r.lanes.Add(1)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := r.lane(ctx, ev.Match, ch); err != nil {
+						cancel(err)
+					}
+				}()
+			}
+			select {
+			case ch <- ev:
+			case <-ctx.Done():
+			}
+		}
+	}
+}
+
+// lane runs one match through every stage and into the sink.
+func (r *Runner) lane(ctx context.Context, match string, in <-chan event.Event) error {
+	log := r.log.With().Str("match", match).Logger()
+	errc := make(chan error, len(r.specs)+1)
+	var wg sync.WaitGroup
+	for i, spec := range r.specs {
+		out := make(chan event.Event, max(spec.Batch, 1)*2)
+		wg.Add(1)
+		go func(in <-chan event.Event) {
+			defer wg.Done()
+			defer close(out)
+			if err := r.stage(ctx, log, i, spec, in, out); err != nil {
+				errc <- err
+				// Keep draining so upstream goroutines can finish.
+				for range in {
+				}
+			}
+		}(in)
+		in = out
+	}
+	for ev := range in {
+		if err := r.sink.Publish(ctx, ev); err != nil {
+			errc <- fmt.Errorf("pipeline: publish %s seq %d: %w", ev.ID, ev.Seq, err)
+			for range in {
+			}
+			break
+		}
+	}
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
+func (r *Runner) stage(ctx context.Context, log zerolog.Logger, idx int, spec Spec, in <-chan event.Event, out chan<- event.Event) error {
+	log = log.With().Str("stage", spec.Name).Logger()
+	st := r.stats[idx]
+	size := max(spec.Batch, 1)
+	batch := make([]event.Event, 0, size)
+	for {
+		ev, ok := <-in
+		if !ok {
+			return nil
+		}
+		batch = append(batch[:0], ev)
+	fill:
+		for len(batch) < size {
+			select {
+			case ev, ok := <-in:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, ev)
+			default:
+				break fill
+			}
+		}
+		st.In.Add(int64(len(batch)))
+		outs, err := r.process(ctx, log, spec, st, batch)
+		if err != nil {
+			return err
+		}
+		for _, ev := range outs {
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+// process calls the stage with retries and applies its on_error policy.
+func (r *Runner) process(ctx context.Context, log zerolog.Logger, spec Spec, st *StageStats, batch []event.Event) ([]event.Event, error) {
+	results, err := r.call(ctx, log, spec, st, batch)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		st.Skipped.Add(int64(len(batch)))
+		switch spec.OnError {
+		case OnErrorSkip:
+			log.Error().Err(err).Int("events", len(batch)).Msg("stage failed, events dropped (on_error: skip)")
+			return nil, nil
+		case OnErrorFallback:
+			log.Error().Err(err).Int("events", len(batch)).Msg("stage failed, events passed on unchanged (on_error: fallback)")
+			return batch, nil
+		default:
+			return nil, fmt.Errorf("%w: %s: %w", ErrStageFailed, spec.Name, err)
+		}
+	}
+	var outs []event.Event
+	for i, res := range results {
+		if res.Err != nil {
+			st.Failures.Add(1)
+			res = r.retryOne(ctx, log, spec, st, batch[i], res)
+			if res.Err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				st.Skipped.Add(1)
+				switch spec.OnError {
+				case OnErrorSkip:
+					log.Error().Err(res.Err).Str("event", batch[i].ID).Msg("stage failed on event, dropped (on_error: skip)")
+					continue
+				case OnErrorFail:
+					return nil, fmt.Errorf("%w: %s: %w", ErrStageFailed, spec.Name, res.Err)
+				default:
+					// retry and fallback: a deterministic per-event failure
+					// would stall the match forever, so pass it on unchanged.
+					log.Error().Err(res.Err).Str("event", batch[i].ID).Msg("stage failed on event, passed on unchanged")
+					res.Events = []event.Event{batch[i]}
+				}
+			}
+		}
+		if len(res.Events) == 0 {
+			st.Dropped.Add(1)
+		}
+		st.Out.Add(int64(len(res.Events)))
+		outs = append(outs, res.Events...)
+	}
+	return outs, nil
+}
+
+// call sends a batch, retrying whole-batch failures (a crashed or hung
+// plugin is restarted by its host) up to spec.Retries times, or for as
+// long as ctx allows under on_error: retry.
+func (r *Runner) call(ctx context.Context, log zerolog.Logger, spec Spec, st *StageStats, batch []event.Event) ([]Result, error) {
+	for attempt := 0; ; attempt++ {
+		cctx, cancel := ctx, context.CancelFunc(func() {})
+		if spec.Timeout > 0 {
+			cctx, cancel = context.WithTimeout(ctx, spec.Timeout)
+		}
+		res, err := spec.Stage.Process(cctx, batch)
+		cancel()
+		if err == nil {
+			if len(res) != len(batch) {
+				err = fmt.Errorf("pipeline: stage %s returned %d results for %d events", spec.Name, len(res), len(batch))
+			} else {
+				if attempt > 0 {
+					log.Info().Int("attempt", attempt+1).Msg("stage recovered")
+				}
+				return res, nil
+			}
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		st.Failures.Add(1)
+		log.Error().Err(err).Int("attempt", attempt+1).Int("events", len(batch)).Uint64("first_seq", batch[0].Seq).Msg("stage call failed")
+		if attempt >= spec.Retries && spec.OnError != OnErrorRetry {
+			return nil, err
+		}
+		if err := sleep(ctx, retryDelay(attempt)); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (r *Runner) retryOne(ctx context.Context, log zerolog.Logger, spec Spec, st *StageStats, ev event.Event, res Result) Result {
+	for attempt := 0; attempt < spec.Retries; attempt++ {
+		if err := sleep(ctx, retryDelay(attempt)); err != nil {
+			return Result{Err: err}
+		}
+		one, err := r.call(ctx, log, Spec{Name: spec.Name, Stage: spec.Stage, Timeout: spec.Timeout, OnError: OnErrorFail, Retries: spec.Retries}, st, []event.Event{ev})
+		if err != nil {
+			return Result{Err: err}
+		}
+		if one[0].Err == nil {
+			return one[0]
+		}
+		res = one[0]
+		st.Failures.Add(1)
+	}
+	return res
+}
+
+// retryDelay is 50 ms doubling to 2 s: the plugin host adds its own
+// restart backoff on top when the process died.
+func retryDelay(attempt int) time.Duration {
+	return min(50*time.Millisecond<<min(attempt, 6), 2*time.Second)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
