@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -182,7 +183,17 @@ func (s *Stage) fail(inst *instance, err error) error {
 	s.mu.Unlock()
 	what := err.Error()
 	if inst.dead() {
-		<-inst.done
+		if inst.stream != nil {
+			<-inst.done
+		}
+		// The stream breaks a moment before go-plugin reaps the process;
+		// wait briefly for the exit status, which says what happened.
+		t := time.NewTimer(2 * time.Second)
+		select {
+		case <-inst.bridge.exited:
+		case <-t.C:
+		}
+		t.Stop()
 		if exit := inst.bridge.exit(); exit != "" {
 			what = "plugin process exited: " + exit
 		} else if ierr := inst.deathErr(); ierr != nil {
@@ -413,10 +424,15 @@ func (in *instance) receive() {
 	}
 }
 
+// kill stops a failed process at once: a hung plugin would not honour
+// go-plugin's graceful shutdown, which waits two seconds for it.
 func (in *instance) kill() {
 	in.killed.Store(true)
 	if in.cancel != nil {
 		in.cancel()
+	}
+	if in.pid > 0 && !in.client.Exited() {
+		_ = syscall.Kill(in.pid, syscall.SIGKILL)
 	}
 	in.client.Kill()
 }

@@ -18,10 +18,11 @@ type logBridge struct {
 	mu      sync.Mutex
 	buf     []byte
 	exitErr string
+	exited  chan struct{} // closed when go-plugin reports the process exited
 }
 
 func newLogBridge(log zerolog.Logger) (*logBridge, hclog.Logger) {
-	b := &logBridge{log: log}
+	b := &logBridge{log: log, exited: make(chan struct{})}
 	return b, hclog.New(&hclog.LoggerOptions{
 		Name:       "plugin",
 		Output:     b,
@@ -63,6 +64,11 @@ func (b *logBridge) line(l []byte) {
 			b.exitErr = e
 		} else {
 			b.exitErr = "exit status 0"
+		}
+		select {
+		case <-b.exited:
+		default:
+			close(b.exited)
 		}
 	}
 	var ev *zerolog.Event

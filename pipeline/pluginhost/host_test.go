@@ -1,0 +1,248 @@
+package pluginhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/plugins/sdk"
+)
+
+// The test binary doubles as the plugin (go-plugin's helper-process trick):
+// with BALLCAST_TEST_PLUGIN set it serves a test stage instead of testing.
+func TestMain(m *testing.M) {
+	if name := os.Getenv("BALLCAST_TEST_PLUGIN"); name != "" {
+		sdk.Serve(&testStage{mode: name}, nil)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// testStage upper-cases IDs; "hang" events block forever, "crash" events
+// exit the process, "fail" events fail alone.
+type testStage struct{ mode string }
+
+func (s *testStage) Describe() sdk.Description {
+	return sdk.Description{Name: "test-" + s.mode, Version: "1.2.3"}
+}
+
+func (s *testStage) Configure(_ context.Context, cfg sdk.Config) error {
+	var c struct {
+		Reject bool `json:"reject"`
+	}
+	if err := cfg.Decode(&c); err != nil {
+		return err
+	}
+	if c.Reject {
+		return errors.New("config rejected")
+	}
+	return nil
+}
+
+func (s *testStage) Process(ctx context.Context, ev *sdk.Event) ([]*sdk.Event, error) {
+	switch ev.GetId() {
+	case "hang":
+		<-ctx.Done()
+		select {} // ignore cancellation, like a truly hung plugin
+	case "crash":
+		os.Exit(3)
+	case "fail":
+		return nil, errors.New("cannot handle this one")
+	case "drop":
+		return nil, nil
+	}
+	ev.Id = strings.ToUpper(ev.GetId())
+	return []*sdk.Event{ev}, nil
+}
+
+func command(mode string) func() *exec.Cmd {
+	return func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "BALLCAST_TEST_PLUGIN="+mode)
+		return cmd
+	}
+}
+
+func start(t *testing.T, cfg Config) *Stage {
+	t.Helper()
+	if cfg.Command == nil {
+		cfg.Command = command("echo")
+	}
+	if cfg.Stage == "" {
+		cfg.Stage, cfg.Plugin = "upper", "test-echo"
+	}
+	cfg.MinBackoff = time.Millisecond
+	s, err := Start(t.Context(), cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return s
+}
+
+func events(ids ...string) []event.Event {
+	evs := make([]event.Event, len(ids))
+	for i, id := range ids {
+		evs[i] = event.Event{ID: id, Match: "m", Seq: uint64(i + 1), Kind: event.KindBall, Ball: &event.Ball{Innings: 1, Batter: "a"}}
+	}
+	return evs
+}
+
+func TestProcess(t *testing.T) {
+	for _, tr := range []Transport{TransportStream, TransportUnary} {
+		t.Run(string(tr), func(t *testing.T) {
+			s := start(t, Config{Transport: tr})
+			if d := s.Description(); d.Name != "test-echo" || d.Version != "1.2.3" {
+				t.Fatalf("description = %+v", d)
+			}
+			res, err := s.Process(t.Context(), events("a", "drop", "fail", "b"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != 4 {
+				t.Fatalf("got %d results, want 4", len(res))
+			}
+			if got := res[0].Events[0]; got.ID != "A" || got.Ball == nil || got.Ball.Batter != "a" {
+				t.Fatalf("result 0 = %+v, want ID A with its ball", got)
+			}
+			if len(res[1].Events) != 0 || res[1].Err != nil {
+				t.Fatalf("result 1 = %+v, want dropped", res[1])
+			}
+			if res[2].Err == nil || !strings.Contains(res[2].Err.Error(), "cannot handle this one") {
+				t.Fatalf("result 2 err = %v, want the stage's error", res[2].Err)
+			}
+			if res[3].Events[0].ID != "B" {
+				t.Fatalf("result 3 = %+v", res[3])
+			}
+		})
+	}
+}
+
+func TestConcurrentCallers(t *testing.T) {
+	s := start(t, Config{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				res, err := s.Process(t.Context(), events(id))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got := res[0].Events[0].ID; got != strings.ToUpper(id) {
+					errs <- fmt.Errorf("got %s, want %s", got, strings.ToUpper(id))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func TestKilledPluginIsReportedAndRestarted(t *testing.T) {
+	s := start(t, Config{})
+	pid := s.Pid()
+	if pid == 0 {
+		t.Fatal("no pid")
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// The next call may race the kill; within a deadline it must fail
+	// clearly, and the call after must work on a new process.
+	deadline := time.Now().Add(10 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		if _, err = s.Process(t.Context(), events("x")); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		t.Fatal("want an error after the plugin was killed")
+	}
+	for _, want := range []string{"stage upper", "plugin test-echo", fmt.Sprint("pid ", pid), "killed"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	res, err := s.Process(t.Context(), events("after"))
+	if err != nil {
+		t.Fatalf("after restart: %v", err)
+	}
+	if res[0].Events[0].ID != "AFTER" {
+		t.Fatalf("after restart got %+v", res[0])
+	}
+	if s.Restarts() != 1 || s.Pid() == pid {
+		t.Fatalf("restarts = %d, pid %d (old %d); want 1 restart and a new pid", s.Restarts(), s.Pid(), pid)
+	}
+}
+
+func TestCrashingEventFailsTheBatch(t *testing.T) {
+	s := start(t, Config{})
+	_, err := s.Process(t.Context(), events("a", "crash"))
+	if err == nil || !strings.Contains(err.Error(), "exit status 3") {
+		t.Fatalf("err = %v, want the plugin's exit status", err)
+	}
+	if _, err := s.Process(t.Context(), events("a")); err != nil {
+		t.Fatalf("after crash: %v", err)
+	}
+}
+
+func TestHungPluginTimesOutAndIsReplaced(t *testing.T) {
+	s := start(t, Config{})
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	_, err := s.Process(ctx, events("hang"))
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "timed out, plugin killed") {
+		t.Fatalf("err = %v, want a timeout that killed the plugin", err)
+	}
+	if _, err := s.Process(t.Context(), events("a")); err != nil {
+		t.Fatalf("after hang: %v", err)
+	}
+	if s.Restarts() != 1 {
+		t.Fatalf("restarts = %d, want 1", s.Restarts())
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"not a plugin", Config{Command: func() *exec.Cmd { return exec.Command("true") }}, "start"},
+		{"config rejected", Config{Config: []byte(`{"reject":true}`)}, "config rejected"},
+		{"unknown config key", Config{Config: []byte(`{"rejekt":true}`)}, "unknown field"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.cfg.Command == nil {
+				tc.cfg.Command = command("echo")
+			}
+			tc.cfg.Stage, tc.cfg.Plugin = "s", "p"
+			tc.cfg.StartTimeout = 5 * time.Second
+			_, err := Start(t.Context(), tc.cfg, zerolog.Nop())
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "stage s (plugin p)") {
+				t.Fatalf("err = %v, want it to name the stage and say %q", err, tc.want)
+			}
+		})
+	}
+}
