@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/term"
+
+	"github.com/ballcast/ballcast/core/ingest"
+	"github.com/ballcast/ballcast/core/source/replay"
+	"github.com/ballcast/ballcast/examples"
+	"github.com/ballcast/ballcast/pipeline"
+	"github.com/ballcast/ballcast/pipeline/pluginhost"
+)
+
+// defaultPipelineName is how the embedded default pipeline is named in
+// messages.
+const defaultPipelineName = "default.yaml (embedded)"
+
+// sourceFactories builds each source type from its config section. A map
+// literal refuses duplicate names at compile time.
+var sourceFactories = map[string]func(pipeline.Section) (ingest.Source, error){
+	"replay": func(s pipeline.Section) (ingest.Source, error) {
+		var c replay.Config
+		if err := s.Decode(&c); err != nil {
+			return nil, err
+		}
+		if err := c.Validate(); err != nil {
+			return nil, s.Errorf("speed", "%v", err)
+		}
+		return replay.New(c)
+	},
+}
+
+func sourceTypes() []string {
+	t := make([]string, 0, len(sourceFactories))
+	for k := range sourceFactories {
+		t = append(t, k)
+	}
+	sort.Strings(t)
+	return t
+}
+
+// loadConfig reads a pipeline file, or the embedded default when path is "".
+func loadConfig(path string) (*pipeline.Config, error) {
+	opts := &pipeline.LoadOptions{SourceTypes: sourceTypes()}
+	if path == "" {
+		return pipeline.Parse(defaultPipelineName, examples.DefaultPipeline, opts)
+	}
+	return pipeline.Load(path, opts)
+}
+
+// newLogger builds the one logger the process uses.
+func newLogger(cfg pipeline.LogConfig, w io.Writer) zerolog.Logger {
+	level, err := zerolog.ParseLevel(cfg.Level)
+	if err != nil || cfg.Level == "" {
+		level = zerolog.InfoLevel
+	}
+	console := cfg.Format == "console"
+	if cfg.Format == "" || cfg.Format == "auto" {
+		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			console = true
+		}
+	}
+	if console {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+// buildSources constructs every configured source, reporting all problems.
+func buildSources(cfg *pipeline.Config) ([]ingest.Source, error) {
+	var (
+		out  []ingest.Source
+		errs []error
+	)
+	for _, sc := range cfg.Sources {
+		mk, ok := sourceFactories[sc.Type]
+		if !ok {
+			errs = append(errs, fmt.Errorf("source %s: unknown type %q", sc.Name, sc.Type))
+			continue
+		}
+		src, err := mk(sc.Config)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, src)
+	}
+	return out, errors.Join(errs...)
+}
+
+// stages is a started set of plugin stages.
+type stages struct {
+	specs []pipeline.Spec
+	hosts []*pluginhost.Stage
+}
+
+func (s *stages) Close() {
+	for _, h := range s.hosts {
+		h.Close(context.Background())
+	}
+}
+
+// startStages launches every stage's plugin process.
+func startStages(ctx context.Context, cfg *pipeline.Config, pluginDir string, log zerolog.Logger) (*stages, error) {
+	st := &stages{}
+	for _, sc := range cfg.Stages {
+		cmd, err := pluginCommand(sc.Plugin, pluginDir)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("stage %s: %w", sc.Name, err)
+		}
+		raw, err := sc.Config.JSON()
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("stage %s: config: %w", sc.Name, err)
+		}
+		h, err := pluginhost.Start(ctx, pluginhost.Config{Stage: sc.Name, Plugin: sc.Plugin, Command: cmd, Config: raw}, log)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		d := h.Description()
+		log.Info().Str("stage", sc.Name).Str("plugin", sc.Plugin).Str("version", d.Version).Int("pid", h.Pid()).Msg("stage started")
+		st.hosts = append(st.hosts, h)
+		st.specs = append(st.specs, pipeline.Spec{
+			Name: sc.Name, Stage: h, Timeout: sc.Timeout, OnError: sc.OnError, Retries: sc.Retries, Batch: sc.Batch,
+		})
+	}
+	return st, nil
+}
+
+// defaultPluginDir is where installed plugin binaries live.
+func defaultPluginDir() string {
+	if d := os.Getenv("BALLCAST_PLUGIN_DIR"); d != "" {
+		return d
+	}
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "ballcast", "plugins")
+	}
+	return "plugins"
+}
