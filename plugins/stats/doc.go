@@ -1,0 +1,25 @@
+// Package stats is ballcast's scorecard stage: it keeps a live scorecard per
+// match, updated on every ball, and attaches the whole current scorecard to
+// every event it passes on.
+//
+// The rules are Cricsheet's (shared/data/cricsheet/SOURCES.md, "Deriving the
+// scorecard"): wides are not balls faced but no-balls are; byes, leg-byes and
+// penalty runs are not charged to the bowler; only bowled, caught, caught and
+// bowled, lbw, stumped and hit wicket are credited to him; retired hurt and
+// retired not out are not wickets, and a retired batter who comes back is not
+// out again; a maiden is an over bowled wholly by one bowler, with exactly one
+// over's worth of legal balls and nothing charged to him, decided when the
+// over ends (its over event, the first ball of a later over, or the end of
+// the innings).
+//
+// Delivery: every stage must be idempotent. A ball whose event ID or ball key
+// (innings, over, ball, sub) was already applied is passed on unchanged with
+// the current scorecard. A ball with a higher revision than the stored one for
+// its key is a correction: it replaces the stored ball and the innings is
+// recomputed from its stored balls.
+//
+// Concurrency: Process may be called from any goroutine; calls are serialised
+// by a mutex (the SDK already sends one batch at a time). Process never
+// blocks on I/O. State lives in memory for the life of the process, about
+// 100 bytes per delivery, so a five-day Test costs well under 1 MB.
+package stats
