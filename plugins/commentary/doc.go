@@ -1,0 +1,24 @@
+// Package commentary is the ballcast stage that writes live commentary: one
+// line for every ball, and for the start and end of each innings and the
+// match result. It runs after the stats stage and reads the live scorecard
+// that stats attaches to every event.
+//
+// Two engines write the lines. The template engine (template.go) is always
+// there: it picks from phrase banks embedded from phrases/, is deterministic
+// for a given sequence of events (choices are seeded by the match and the
+// ball's identity, never by time) and never repeats a line within an
+// innings. When an OpenAI-compatible endpoint is configured (llm.go), the
+// language model writes the line from a list of grounding facts, and the
+// template line stands in whenever the model is slow, fails or replies with
+// something unusable; the event's Commentary then says fallback and why.
+//
+// Every name and number in a line comes from the event and its scorecard
+// (facts.go derives both engines' facts from them).
+//
+// Concurrency: Process may be called concurrently for different matches;
+// the events of one match must arrive in order, one at a time (the SDK and
+// the pipeline's per-match lanes guarantee this). Per-match state is guarded
+// by a per-match mutex held for the whole of Process, including the LLM
+// call, so lines of one match are produced in order. Process sets
+// ev.Commentary on the event it is given and returns that event.
+package commentary

@@ -1,0 +1,274 @@
+package commentary
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ballcast/ballcast/plugins/sdk"
+	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
+)
+
+// scorer is the tests' own scorer: it attaches a scorecard to each event as
+// plugins/stats does, computed independently from the balls, so the
+// commentary stage can be tested on its own.
+type scorer struct {
+	bpo int
+	sc  *pb.Scorecard
+	cur *pb.InningsCard
+}
+
+func newScorer() *scorer { return &scorer{bpo: 6, sc: &pb.Scorecard{State: "live"}} }
+
+// apply updates the scorecard with ev and attaches a copy of it to ev.
+func (s *scorer) apply(ev *pb.Event) {
+	switch ev.GetKind() {
+	case "status":
+		if n := ev.GetInfo().GetBallsPerOver(); n > 0 {
+			s.bpo = int(n)
+		}
+		if st := ev.GetStatus(); st.GetState() != "live" {
+			s.sc.State, s.sc.Result = st.GetState(), st.GetResult()
+		}
+	case "innings":
+		in := ev.GetInnings()
+		if !in.GetEnd() {
+			s.cur = &pb.InningsCard{Number: in.GetNumber(), Team: in.GetTeam(), SuperOver: in.GetSuperOver(), Target: in.GetTarget()}
+			s.sc.Innings = append(s.sc.Innings, s.cur)
+			s.chase()
+		} else if s.cur != nil {
+			s.cur.Closed, s.cur.Declared = true, in.GetDeclared()
+		}
+	case "ball":
+		s.ball(ev.GetBall())
+	}
+	ev.Scorecard = proto.Clone(s.sc).(*pb.Scorecard)
+}
+
+func (s *scorer) ball(b *pb.Ball) {
+	c := s.cur
+	if c == nil || c.GetNumber() != b.GetInnings() {
+		c = &pb.InningsCard{Number: b.GetInnings(), Team: b.GetBattingTeam()}
+		s.cur = c
+		s.sc.Innings = append(s.sc.Innings, c)
+	}
+	if c.Partnership == nil || pairKey(c.Partnership.Batters) != pairKey([]string{b.GetBatter(), b.GetNonStriker()}) {
+		c.Partnership = &pb.Partnership{Batters: []string{b.GetBatter(), b.GetNonStriker()}}
+	}
+	x := b.GetExtras()
+	total := b.GetRunsBat() + x.GetWides() + x.GetNoballs() + x.GetByes() + x.GetLegbyes() + x.GetPenalty()
+	c.Runs += total
+	c.Partnership.Runs += total
+	if b.GetLegal() {
+		c.LegalBalls++
+		c.Partnership.Balls++
+	}
+	bat := s.batter(c, b.GetBatter())
+	s.batter(c, b.GetNonStriker())
+	bat.Runs += b.GetRunsBat()
+	if x.GetWides() == 0 {
+		bat.Balls++
+	}
+	if !b.GetNonBoundary() && b.GetRunsBat() == 4 {
+		bat.Fours++
+	}
+	if !b.GetNonBoundary() && b.GetRunsBat() == 6 {
+		bat.Sixes++
+	}
+	bowl := s.bowler(c, b.GetBowler())
+	bowl.Runs += total - x.GetByes() - x.GetLegbyes() - x.GetPenalty()
+	if b.GetLegal() {
+		bowl.LegalBalls++
+	}
+	for _, w := range b.GetWickets() {
+		if creditsBowler(w.GetKind()) {
+			bowl.Wickets++
+		}
+		if isTeamWicket(w.GetKind()) {
+			c.Wickets++
+			out := s.batter(c, w.GetPlayerOut())
+			out.Out, out.HowOut, out.Fielders = true, w.GetKind(), w.GetFielders()
+		}
+	}
+	s.chase()
+}
+
+func (s *scorer) chase() {
+	c := s.cur
+	if c.GetTarget().GetRuns() == 0 {
+		return
+	}
+	c.RunsNeeded = max(c.Target.Runs-c.Runs, 0)
+	if o := c.Target.Overs; o > 0 {
+		whole := int32(o)
+		balls := whole*int32(s.bpo) + int32((o-float64(whole))*10+0.5)
+		c.BallsLeft = max(balls-c.LegalBalls, 0)
+		if c.BallsLeft > 0 {
+			c.RequiredRate = float64(c.RunsNeeded) * float64(s.bpo) / float64(c.BallsLeft)
+		}
+	}
+}
+
+func (s *scorer) batter(c *pb.InningsCard, name string) *pb.BatterCard {
+	for _, b := range c.Batters {
+		if b.Name == name {
+			return b
+		}
+	}
+	b := &pb.BatterCard{Name: name}
+	c.Batters = append(c.Batters, b)
+	return b
+}
+
+func (s *scorer) bowler(c *pb.InningsCard, name string) *pb.BowlerCard {
+	for _, b := range c.Bowlers {
+		if b.Name == name {
+			return b
+		}
+	}
+	b := &pb.BowlerCard{Name: name}
+	c.Bowlers = append(c.Bowlers, b)
+	return b
+}
+
+// sim plays a made-up match through a Stage in process, numbering balls the
+// way the replay source does.
+type sim struct {
+	t      testing.TB
+	stage  *Stage
+	sc     *scorer
+	match  string
+	teams  [2]string
+	inn    int
+	over   int
+	legal  int
+	pos    int
+	sub    int
+	seq    uint64
+	target *pb.Target
+}
+
+func newSim(t testing.TB, stage *Stage, match string) *sim {
+	t.Helper()
+	s := &sim{t: t, stage: stage, sc: newScorer(), match: match, teams: [2]string{"England", "Pakistan"}}
+	s.send(&pb.Event{Kind: "status", Id: match + "/status/live", Status: &pb.Status{State: "live"}, Info: &pb.MatchInfo{
+		Teams: s.teams[:], Overs: 20, BallsPerOver: 6, TossWinner: "Pakistan", TossDecision: "field",
+		Players: map[string]*pb.TeamPlayers{
+			"England":  {Players: []string{"JC Buttler", "AD Hales", "BA Stokes", "MM Ali", "HC Brook", "LS Livingstone"}},
+			"Pakistan": {Players: []string{"Babar Azam", "Mohammad Rizwan", "Shaheen Shah Afridi", "Haris Rauf", "Naseem Shah", "Shadab Khan"}},
+		}}})
+	s.startInnings(nil)
+	return s
+}
+
+func (s *sim) send(ev *pb.Event) *pb.Event {
+	s.t.Helper()
+	s.seq++
+	ev.Match, ev.Seq = s.match, s.seq
+	s.sc.apply(ev)
+	out, err := s.stage.Process(context.Background(), ev)
+	if err != nil || len(out) != 1 {
+		s.t.Fatalf("Process(%s) = %d events, %v; want 1 event", ev.GetId(), len(out), err)
+	}
+	return out[0]
+}
+
+func (s *sim) startInnings(target *pb.Target) *pb.Event {
+	s.inn++
+	s.over, s.legal, s.pos, s.sub = 0, 0, 0, 0
+	s.target = target
+	return s.send(&pb.Event{Kind: "innings", Id: fmt.Sprintf("%s/innings/%d/start", s.match, s.inn),
+		Innings: &pb.Innings{Number: int32(s.inn), Team: s.batting(), Target: target}})
+}
+
+func (s *sim) endInnings() *pb.Event {
+	return s.send(&pb.Event{Kind: "innings", Id: fmt.Sprintf("%s/innings/%d/end", s.match, s.inn),
+		Innings: &pb.Innings{Number: int32(s.inn), Team: s.batting(), End: true}})
+}
+
+func (s *sim) batting() string { return s.teams[(s.inn+1)%2] }
+
+// bowl sends b after filling in its position and teams, and returns the
+// line written for it.
+func (s *sim) bowl(b *pb.Ball) string {
+	s.t.Helper()
+	b.Innings, b.BattingTeam, b.BowlingTeam = int32(s.inn), s.batting(), s.teams[s.inn%2]
+	b.Legal = b.GetExtras().GetWides() == 0 && b.GetExtras().GetNoballs() == 0
+	if s.legal+1 != s.pos {
+		s.pos, s.sub = s.legal+1, 0
+	} else {
+		s.sub++
+	}
+	b.Over, b.Ball, b.Sub = int32(s.over), int32(s.pos), int32(s.sub)
+	if b.Legal {
+		s.legal++
+	}
+	ev := s.send(&pb.Event{Kind: "ball", Id: fmt.Sprintf("%s/%d.%d.%d.%d", s.match, b.Innings, b.Over, b.Ball, b.Sub), Ball: b})
+	if s.legal == 6 {
+		s.over, s.legal, s.pos, s.sub = s.over+1, 0, 0, 0
+	}
+	if ev.GetCommentary().GetText() == "" {
+		s.t.Fatalf("ball %s: no commentary", ev.GetId())
+	}
+	return ev.GetCommentary().GetText()
+}
+
+// dot is a ball with no run from bowler to batter.
+func dot(batter, bowler string) *pb.Ball {
+	return &pb.Ball{Batter: batter, NonStriker: "AD Hales", Bowler: bowler}
+}
+
+func runs(batter, bowler string, n int32) *pb.Ball {
+	b := dot(batter, bowler)
+	b.RunsBat = n
+	return b
+}
+
+// mustContain fails unless s contains every one of subs.
+func mustContain(t testing.TB, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("line %q does not contain %q", s, sub)
+		}
+	}
+}
+
+// containsAny reports whether s contains one of subs.
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func newTestStage(t testing.TB) *Stage {
+	t.Helper()
+	s := New()
+	if err := s.Configure(context.Background(), sdk.NewConfig("commentary", []byte(`{"llm":{"enabled":false}}`))); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// splitWords splits s into words: letters, digits, apostrophes and hyphens.
+func splitWords(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '\'' || r == '-' || r > 127)
+	})
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

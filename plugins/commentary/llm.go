@@ -1,0 +1,506 @@
+package commentary
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+const (
+	// maxReplyBytes caps what is read of one reply on the wire; go-openai
+	// would otherwise read a body of any size.
+	maxReplyBytes = 64 << 10
+	// maxLineRunes caps the length of a line from the LLM.
+	maxLineRunes = 280
+)
+
+// Fallback reasons, the Commentary.reason values. They are short fixed
+// strings (plus an HTTP status) so they can be counted; they never carry
+// server text.
+const (
+	reasonTimeout    = "timeout"
+	reasonCanceled   = "canceled"
+	reasonRequest    = "request failed"
+	reasonAPIError   = "api error"
+	reasonBadReply   = "bad response"
+	reasonTooLarge   = "reply too large"
+	reasonNoChoices  = "no choices"
+	reasonEmpty      = "empty reply"
+	reasonGarbage    = "garbage reply"
+	reasonTooLong    = "too long"
+	reasonTruncated  = "truncated"
+	reasonFiltered   = "content filter"
+	reasonIncomplete = "stream incomplete"
+	reasonUngrounded = "ungrounded number"
+	reasonRepeat     = "repeat"
+)
+
+// fallbackError carries the reason an LLM reply was not used.
+type fallbackError string
+
+func (e fallbackError) Error() string { return "commentary: llm: " + string(e) }
+
+var errTooLarge = errors.New("commentary: llm reply larger than 64 KiB")
+
+// llm writes lines with an OpenAI-compatible chat completions endpoint.
+type llm struct {
+	client      *openai.Client
+	model       string
+	stream      bool
+	maxTokens   int
+	temperature float32
+	timeout     time.Duration
+	language    string
+	persona     string
+}
+
+func newLLM(cfg Config, key string) *llm {
+	oc := openai.DefaultConfig(key)
+	oc.BaseURL = DefaultBaseURL
+	if cfg.LLM.BaseURL != "" {
+		oc.BaseURL = strings.TrimRight(cfg.LLM.BaseURL, "/")
+	}
+	// No client timeout: the per-request context deadline bounds each call.
+	oc.HTTPClient = cappedClient{c: &http.Client{}, max: maxReplyBytes}
+	return &llm{
+		client:      openai.NewClientWithConfig(oc),
+		model:       cfg.LLM.Model,
+		stream:      cfg.LLM.Stream,
+		maxTokens:   cfg.LLM.MaxTokens,
+		temperature: float32(*cfg.LLM.Temperature),
+		timeout:     time.Duration(cfg.LLM.Timeout),
+		language:    cfg.Language,
+		persona:     cfg.Persona,
+	}
+}
+
+// generate asks the model for a line about f. templateLine is given to the
+// model as a plain reference. onDelta, when not nil, receives each piece of
+// streamed text as it arrives (for streaming partial commentary to
+// frontends). On success reason is empty; otherwise it says why the
+// template line must stand in.
+func (l *llm) generate(ctx context.Context, f *facts, nm *names, templateLine string, st *lineState, onDelta func(string)) (text, model, reason string) {
+	ctx, cancel := context.WithTimeout(ctx, l.timeout)
+	defer cancel()
+	factList := f.list(nm)
+	req := openai.ChatCompletionRequest{
+		Model: l.model,
+		Messages: []openai.ChatCompletionMessage{
+			{Role: openai.ChatMessageRoleSystem, Content: l.systemPrompt()},
+			{Role: openai.ChatMessageRoleUser, Content: userPrompt(factList, templateLine)},
+		},
+		MaxTokens:   l.maxTokens,
+		Temperature: l.temperature,
+	}
+	var (
+		raw, finish string
+		err         error
+	)
+	if l.stream {
+		raw, model, finish, err = l.streamed(ctx, req, onDelta)
+	} else {
+		raw, model, finish, err = l.unary(ctx, req)
+	}
+	if err != nil {
+		return "", "", reasonFor(ctx, err)
+	}
+	switch openai.FinishReason(finish) {
+	case openai.FinishReasonLength:
+		return "", "", reasonTruncated
+	case openai.FinishReasonContentFilter:
+		return "", "", reasonFiltered
+	}
+	text, reason = cleanReply(raw)
+	if reason != "" {
+		return "", "", reason
+	}
+	if !grounded(text, strings.Join(factList, "\n")+"\n"+templateLine) {
+		return "", "", reasonUngrounded
+	}
+	if st.used[text] {
+		return "", "", reasonRepeat
+	}
+	if model == "" {
+		model = l.model
+	}
+	return text, model, ""
+}
+
+func (l *llm) unary(ctx context.Context, req openai.ChatCompletionRequest) (text, model, finish string, err error) {
+	resp, err := l.client.CreateChatCompletion(ctx, req)
+	if err != nil {
+		return "", "", "", err
+	}
+	if len(resp.Choices) == 0 {
+		return "", "", "", fallbackError(reasonNoChoices)
+	}
+	c := resp.Choices[0]
+	return c.Message.Content, resp.Model, string(c.FinishReason), nil
+}
+
+func (l *llm) streamed(ctx context.Context, req openai.ChatCompletionRequest, onDelta func(string)) (text, model, finish string, err error) {
+	stream, err := l.client.CreateChatCompletionStream(ctx, req)
+	if err != nil {
+		return "", "", "", err
+	}
+	defer stream.Close()
+	var b strings.Builder
+	for finish == "" {
+		chunk, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", "", "", err
+		}
+		if chunk.Model != "" {
+			model = chunk.Model
+		}
+		if len(chunk.Choices) == 0 {
+			continue // e.g. a usage-only chunk
+		}
+		c := chunk.Choices[0]
+		if d := c.Delta.Content; d != "" {
+			b.WriteString(d)
+			if onDelta != nil {
+				onDelta(d)
+			}
+			if b.Len() > 4*maxLineRunes {
+				return "", "", "", fallbackError(reasonTooLong)
+			}
+		}
+		finish = string(c.FinishReason)
+	}
+	if finish == "" {
+		return "", "", "", fallbackError(reasonIncomplete)
+	}
+	return b.String(), model, finish, nil
+}
+
+func (l *llm) systemPrompt() string {
+	return fmt.Sprintf("You are %s, calling a live cricket match. Write exactly one line of commentary, at most 40 words, "+
+		"in the language with BCP 47 tag %q, about the event the facts describe. Use only the facts: names exactly as given, "+
+		"and no number that is not in the facts. Invent nothing else: no shot, delivery, fielding position, weather, crowd, "+
+		"record or statistic that the facts do not state. No hashtags, emojis, quotation marks or labels. Reply with the line only.",
+		l.persona, l.language)
+}
+
+func userPrompt(factList []string, templateLine string) string {
+	var b strings.Builder
+	b.WriteString("Facts:\n")
+	for _, f := range factList {
+		b.WriteString("- ")
+		b.WriteString(f)
+		b.WriteByte('\n')
+	}
+	b.WriteString("\nA plain line with the same facts, for reference: ")
+	b.WriteString(templateLine)
+	return b.String()
+}
+
+// reasonFor maps a failed request to its fallback reason.
+func reasonFor(ctx context.Context, err error) string {
+	var fe fallbackError
+	var ae *openai.APIError
+	var re *openai.RequestError
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &fe):
+		return string(fe)
+	case errors.Is(err, errTooLarge):
+		return reasonTooLarge
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
+		return reasonTimeout
+	case errors.Is(err, context.Canceled):
+		return reasonCanceled
+	case errors.As(err, &ae) && ae.HTTPStatusCode > 0:
+		return fmt.Sprintf("http %d", ae.HTTPStatusCode)
+	case errors.As(err, &re) && re.HTTPStatusCode > 0:
+		return fmt.Sprintf("http %d", re.HTTPStatusCode)
+	case errors.As(err, &ae):
+		return reasonAPIError
+	case errors.As(err, &se), errors.As(err, &te), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, openai.ErrTooManyEmptyStreamMessages):
+		return reasonBadReply
+	}
+	return reasonRequest
+}
+
+// cleanReply turns a reply into one line, or says why it is unusable.
+func cleanReply(raw string) (string, string) {
+	if !utf8.ValidString(raw) {
+		return "", reasonGarbage
+	}
+	var line string
+	for _, l := range strings.Split(raw, "\n") {
+		if strings.TrimSpace(l) != "" {
+			line = l
+			break
+		}
+	}
+	line = strings.Join(strings.Fields(line), " ")
+	line = strings.Trim(line, "\"'`“”‘’ ")
+	if line == "" {
+		return "", reasonEmpty
+	}
+	letters := 0
+	for _, r := range line {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return "", reasonGarbage
+		}
+		if unicode.IsLetter(r) {
+			letters++
+		}
+	}
+	if letters < 3 {
+		return "", reasonGarbage
+	}
+	if utf8.RuneCountInString(line) > maxLineRunes {
+		return "", reasonTooLong
+	}
+	return line, ""
+}
+
+// grounded reports whether every number in text appears in facts.
+func grounded(text, facts string) bool {
+	have := map[string]bool{}
+	for _, n := range numbers(facts) {
+		have[n] = true
+	}
+	for _, n := range numbers(text) {
+		if !have[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// numbers returns the numbers written in digits in s: "45/1 after 3.4"
+// gives 45, 1 and 3.4.
+func numbers(s string) []string {
+	var out []string
+	for i := 0; i < len(s); {
+		if s[i] < '0' || s[i] > '9' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j+1 < len(s) && s[j] == '.' && s[j+1] >= '0' && s[j+1] <= '9' {
+			j++
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+		}
+		out = append(out, s[i:j])
+		i = j
+	}
+	return out
+}
+
+// cappedClient is the HTTP client go-openai uses: it cuts every response
+// body off at max bytes.
+type cappedClient struct {
+	c   *http.Client
+	max int64
+}
+
+func (d cappedClient) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &cappedBody{rc: resp.Body, left: d.max}
+	return resp, nil
+}
+
+type cappedBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if b.left <= 0 {
+		var one [1]byte
+		n, err := b.rc.Read(one[:])
+		if n > 0 {
+			return 0, errTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *cappedBody) Close() error { return b.rc.Close() }
+
+// list is f as the LLM's fact list, one fact a line, names as the template
+// engine writes them.
+func (f *facts) list(nm *names) []string {
+	name := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return nm.display(s)
+	}
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	switch f.kind {
+	case kindInningsStart:
+		add("event: start of innings %d%s", f.innings, superOver(f.superOver))
+		add("batting: %s", f.team)
+		if f.innings == 1 && f.tossWinner != "" && f.tossDecision != "" {
+			add("toss: %s won the toss and chose to %s", f.tossWinner, f.tossDecision)
+		}
+		if f.teamInnings > 1 {
+			add("this is %s's %s innings", f.team, ordinal(f.teamInnings))
+		}
+		if f.target > 0 {
+			if f.targetOvers != "" {
+				add("target: %d runs from %s overs%s", f.target, f.targetOvers, map[bool]string{true: " (revised)"}[f.revised])
+			} else {
+				add("target: %d runs", f.target)
+			}
+		}
+		return out
+	case kindInningsEnd:
+		add("event: end of innings %d%s", f.innings, superOver(f.superOver))
+		add("batting side: %s", f.team)
+		if f.hasScore {
+			add("final score: %s %d/%d after %s", f.team, f.runs, f.wkts, oversWords(f.overs))
+			if f.wkts >= 10 {
+				add("%s are all out", f.team)
+			}
+		}
+		if f.declared {
+			add("%s declared", f.team)
+		}
+		return out
+	case kindResult:
+		add("event: the match is over")
+		if f.result != "" {
+			add("result: %s", f.result)
+		}
+		return out
+	}
+	add("event: ball %s of innings %d%s", f.over, f.innings, superOver(f.superOver))
+	if f.battingTeam != "" || f.bowlingTeam != "" {
+		add("batting: %s; bowling: %s", f.battingTeam, f.bowlingTeam)
+	}
+	add("bowler: %s", name(f.bowler))
+	add("batter on strike: %s", name(f.batter))
+	if f.nonStriker != "" {
+		add("non-striker: %s", name(f.nonStriker))
+	}
+	add("this ball: %s", f.what(nm))
+	add("runs from this ball: %d", f.totalRuns())
+	if f.hasScore {
+		add("score after this ball: %s %d/%d after %s", f.team, f.runs, f.wkts, oversWords(f.overs))
+	}
+	if b := f.batterCard; b != nil {
+		add("%s now has %d runs off %d balls", name(b.name), b.runs, b.balls)
+	}
+	if b := f.bowlerCard; b != nil {
+		add("%s's figures: %d wickets for %d runs in %s", name(b.name), b.wickets, b.runs, oversWords(b.overs))
+	}
+	if f.endOfOver {
+		add("this was the last ball of the over")
+	}
+	for _, m := range f.milestones {
+		switch m.kind {
+		case msBatter:
+			add("milestone: %s has passed %d (%d runs off %d balls)", name(m.player), m.value, m.runs, m.balls)
+		case msBowler:
+			add("milestone: %s now has %d wickets (%s)", name(m.player), m.value, m.figures)
+		case msPartnership:
+			add("milestone: the partnership of %s and %s has passed %d (%d runs)", name(m.player), name(m.partner), m.value, m.runs)
+		case msTeam:
+			add("milestone: %s have passed %d", m.player, m.value)
+		case msTarget:
+			add("milestone: %s have reached the target of %d", m.player, m.value)
+		}
+	}
+	if c := f.chase; c != nil {
+		switch {
+		case c.ballsLeft > 0 && c.rate > 0:
+			add("chase: target %d, %s need %d runs from %d balls, required rate %.2f an over", c.target, f.team, c.need, c.ballsLeft, c.rate)
+		case c.ballsLeft > 0:
+			add("chase: target %d, %s need %d runs from %d balls", c.target, f.team, c.need, c.ballsLeft)
+		default:
+			add("chase: target %d, %s need %d runs", c.target, f.team, c.need)
+		}
+	}
+	return out
+}
+
+// what says in words what happened on the ball.
+func (f *facts) what(nm *names) string {
+	var parts []string
+	switch {
+	case f.runsBat == 4 && !f.nonBoundary:
+		parts = append(parts, "FOUR off the bat (4 runs)")
+	case f.runsBat == 6 && !f.nonBoundary:
+		parts = append(parts, "SIX off the bat (6 runs)")
+	case f.runsBat > 0:
+		parts = append(parts, fmt.Sprintf("%s off the bat", plural(f.runsBat, "run")))
+	}
+	if f.wides > 0 {
+		parts = append(parts, fmt.Sprintf("wide (%s)", plural(f.wides, "run")))
+	}
+	if f.noballs > 0 {
+		parts = append(parts, fmt.Sprintf("no-ball (%s)", plural(f.noballs, "run")))
+	}
+	if f.byes > 0 {
+		parts = append(parts, plural(f.byes, "bye"))
+	}
+	if f.legbyes > 0 {
+		parts = append(parts, plural(f.legbyes, "leg-bye"))
+	}
+	if f.penalty > 0 {
+		parts = append(parts, fmt.Sprintf("%s in penalty runs", plural(f.penalty, "run")))
+	}
+	for _, w := range f.wickets {
+		s := fmt.Sprintf("WICKET: %s out, %s", nm.display(w.out), w.kind)
+		if len(w.fielders) > 0 {
+			var fs []string
+			for _, n := range w.fielders {
+				fs = append(fs, nm.display(n))
+			}
+			s += " (fielder: " + strings.Join(fs, ", ") + ")"
+		}
+		if !w.team {
+			s += "; not a wicket for the team"
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return "no run (a dot ball)"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func superOver(b bool) string {
+	if b {
+		return " (super over)"
+	}
+	return ""
+}
