@@ -51,6 +51,7 @@ type server struct {
 	addr   net.Addr
 	hub    *broadcast.Hub
 	runner *pipeline.Runner
+	stages *stages
 	ready  atomic.Bool
 	fed    chan struct{} // closed when every source has finished and the pipeline drained
 	group  *errgroup.Group
@@ -86,7 +87,7 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 		ln.Close()
 		return nil, err
 	}
-	s := &server{addr: ln.Addr(), hub: hub, fed: make(chan struct{})}
+	s := &server{addr: ln.Addr(), hub: hub, stages: st, fed: make(chan struct{})}
 	s.runner = pipeline.NewRunner(st.specs, hub, log)
 
 	mux := http.NewServeMux()
