@@ -15,7 +15,8 @@ import (
 const Version = "0.1.0"
 
 // ErrMalformed is wrapped by Process when an event's payload cannot be
-// scored, for example a ball event without a ball or with negative runs.
+// scored, for example a ball event without a ball or with negative runs:
+// "stats: malformed event: event \"m/1.0.1.0\": negative runs".
 var ErrMalformed = errors.New("stats: malformed event")
 
 // Stage is the stats stage. Create it with New.
@@ -56,7 +57,7 @@ func (s *Stage) Configure(_ context.Context, cfg sdk.Config) error {
 // wrapping ErrMalformed and leaves the scorecard unchanged.
 func (s *Stage) Process(_ context.Context, ev *sdk.Event) ([]*sdk.Event, error) {
 	if ev == nil {
-		return nil, fmt.Errorf("stats: process: %w: nil event", ErrMalformed)
+		return nil, fmt.Errorf("%w: nil event", ErrMalformed)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -66,7 +67,7 @@ func (s *Stage) Process(_ context.Context, ev *sdk.Event) ([]*sdk.Event, error) 
 		s.matches[ev.GetMatch()] = m
 	}
 	if err := m.apply(ev); err != nil {
-		return nil, fmt.Errorf("stats: process %s: %w", ev.GetId(), err)
+		return nil, fmt.Errorf("%w: event %q: %w", ErrMalformed, ev.GetId(), err)
 	}
 	ev.Scorecard = m.scorecard()
 	return []*sdk.Event{ev}, nil
@@ -86,9 +87,12 @@ type match struct {
 func newMatch() *match { return &match{bpo: 6, ids: make(map[string]struct{})} }
 
 func (m *match) apply(ev *pb.Event) error {
+	if info := ev.GetInfo(); info != nil {
+		m.info(info)
+	}
 	switch ev.GetKind() {
 	case "status":
-		m.status(ev.GetInfo(), ev.GetStatus())
+		m.status(ev.GetStatus())
 	case "innings":
 		return m.inningsEvent(ev.GetInnings())
 	case "over":
@@ -99,24 +103,30 @@ func (m *match) apply(ev *pb.Event) error {
 	return nil
 }
 
-func (m *match) status(info *pb.MatchInfo, st *pb.Status) {
-	if info != nil {
-		m.infoKnown = true
-		m.overs = max(int(info.GetOvers()), 0)
-		if bpo := int(info.GetBallsPerOver()); bpo > 0 && bpo != m.bpo {
-			m.bpo = bpo
-			for _, in := range m.innings {
-				in.rebuild(m.bpo)
-			}
+// info takes the overs limit and over length from a MatchInfo, which may
+// come with any event and whenever it changes.
+func (m *match) info(info *pb.MatchInfo) {
+	m.infoKnown = true
+	m.overs = max(int(info.GetOvers()), 0)
+	if bpo := int(info.GetBallsPerOver()); bpo > 0 && bpo != m.bpo {
+		m.bpo = bpo
+		for _, in := range m.innings {
+			in.rebuild(m.bpo)
 		}
-	}
-	if st != nil {
-		m.state, m.result = st.GetState(), st.GetResult()
 	}
 }
 
-// find returns innings n, creating it if needed. Creating or starting an
-// innings closes the ones before it.
+func (m *match) status(st *pb.Status) {
+	switch {
+	case st.GetState() != "": // a new state replaces the result too
+		m.state, m.result = st.GetState(), st.GetResult()
+	case st.GetResult() != "":
+		m.result = st.GetResult()
+	}
+}
+
+// find returns innings n, creating it if needed, and fills in its team and
+// super-over mark if they were not known.
 func (m *match) find(n int, team string, superOver bool) *innings {
 	i := sort.Search(len(m.innings), func(i int) bool { return m.innings[i].number >= n })
 	if i < len(m.innings) && m.innings[i].number == n {
@@ -145,11 +155,11 @@ func (m *match) closeBefore(n int) {
 
 func (m *match) inningsEvent(e *pb.Innings) error {
 	if e == nil {
-		return fmt.Errorf("%w: innings event without innings", ErrMalformed)
+		return errors.New("innings event without innings")
 	}
 	n := int(e.GetNumber())
 	if n < 1 {
-		return fmt.Errorf("%w: innings number %d", ErrMalformed, n)
+		return fmt.Errorf("innings number %d", n)
 	}
 	in := m.find(n, e.GetTeam(), e.GetSuperOver())
 	m.closeBefore(n)
@@ -174,7 +184,7 @@ func (m *match) inningsEvent(e *pb.Innings) error {
 
 func (m *match) over(o *pb.Over) error {
 	if o == nil {
-		return fmt.Errorf("%w: over event without over", ErrMalformed)
+		return errors.New("over event without over")
 	}
 	n := int(o.GetInnings())
 	i := sort.Search(len(m.innings), func(i int) bool { return m.innings[i].number >= n })
@@ -187,7 +197,7 @@ func (m *match) over(o *pb.Over) error {
 
 func (m *match) ball(id string, b *pb.Ball) error {
 	if b == nil {
-		return fmt.Errorf("%w: ball event without ball", ErrMalformed)
+		return errors.New("ball event without ball")
 	}
 	if err := validBall(b); err != nil {
 		return err
@@ -227,15 +237,15 @@ func (m *match) remember(id string) {
 func validBall(b *pb.Ball) error {
 	switch {
 	case b.GetInnings() < 1:
-		return fmt.Errorf("%w: ball innings %d", ErrMalformed, b.GetInnings())
+		return fmt.Errorf("ball innings %d", b.GetInnings())
 	case b.GetOver() < 0 || b.GetBall() < 0 || b.GetSub() < 0:
-		return fmt.Errorf("%w: ball position %d.%d.%d", ErrMalformed, b.GetOver(), b.GetBall(), b.GetSub())
+		return fmt.Errorf("ball position %d.%d.%d", b.GetOver(), b.GetBall(), b.GetSub())
 	case b.GetRunsBat() < 0:
-		return fmt.Errorf("%w: negative runs", ErrMalformed)
+		return errors.New("negative runs")
 	}
 	x := b.GetExtras()
 	if x.GetWides() < 0 || x.GetNoballs() < 0 || x.GetByes() < 0 || x.GetLegbyes() < 0 || x.GetPenalty() < 0 {
-		return fmt.Errorf("%w: negative extras", ErrMalformed)
+		return errors.New("negative extras")
 	}
 	return nil
 }
