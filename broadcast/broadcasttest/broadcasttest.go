@@ -1,0 +1,259 @@
+// Package broadcasttest is a WebSocket client for tests of the broadcast
+// protocol: Dial a server, Subscribe, and read decoded frames with Next,
+// always under a deadline.
+package broadcasttest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/ballcast/ballcast/broadcast"
+)
+
+// DefaultTimeout bounds Next and Read when the context has no deadline.
+const DefaultTimeout = 10 * time.Second
+
+// Fresh, passed as since to Subscribe, asks for a snapshot rather than a
+// resume.
+const Fresh int64 = -1
+
+// Frame is any server frame, decoded. Op says which fields are set.
+type Frame struct {
+	Op    string `json:"op"`
+	Match string `json:"match"`
+	Seq   uint64 `json:"seq"`
+
+	// op "event"
+	IngestSeq uint64              `json:"ingest_seq"`
+	ID        string              `json:"id"`
+	Kind      string              `json:"kind"`
+	Time      time.Time           `json:"time"`
+	Source    string              `json:"source"`
+	Data      broadcast.EventData `json:"data"`
+
+	// op "snapshot"
+	State      string                     `json:"state"`
+	Reset      bool                       `json:"reset"`
+	Result     string                     `json:"result"`
+	Info       *broadcast.Info            `json:"info"`
+	Scorecard  *broadcast.Scorecard       `json:"scorecard"`
+	Commentary []broadcast.CommentaryLine `json:"commentary"`
+
+	// op "resumed"
+	Since uint64 `json:"since"`
+
+	// op "error"
+	Code    string `json:"code"`
+	Message string `json:"message"`
+
+	// Raw is the frame as received.
+	Raw []byte `json:"-"`
+}
+
+// DialOptions tunes Dial. The zero value (or nil) is fine.
+type DialOptions struct {
+	// HTTPClient dials the connection; default http.DefaultClient.
+	HTTPClient *http.Client
+	// ReadBuffer, when positive, sets the socket's kernel receive buffer in
+	// bytes, so that a client that stops reading backs up the server
+	// quickly (slow-consumer tests).
+	ReadBuffer int
+	// Origin, when set, is sent as the Origin header.
+	Origin string
+}
+
+// Client is one test connection. Its methods must be called from the test
+// goroutine, except Read, which may be called from any one goroutine.
+type Client struct {
+	t    testing.TB
+	conn *websocket.Conn
+}
+
+// Dial connects to url (ws://, wss://, http:// or https://, including the
+// path, e.g. srv.URL+"/v1/ws") and closes the connection at cleanup. It
+// fails the test if the connection cannot be made.
+func Dial(t testing.TB, url string) *Client {
+	t.Helper()
+	return DialWith(t, url, nil)
+}
+
+// DialWith is Dial with options; opts may be nil.
+func DialWith(t testing.TB, url string, opts *DialOptions) *Client {
+	t.Helper()
+	if opts == nil {
+		opts = &DialOptions{}
+	}
+	hc := opts.HTTPClient
+	if opts.ReadBuffer > 0 {
+		var base http.RoundTripper = http.DefaultTransport
+		if hc != nil && hc.Transport != nil {
+			base = hc.Transport
+		}
+		tr, ok := base.(*http.Transport)
+		if !ok {
+			t.Fatalf("broadcasttest: ReadBuffer needs an *http.Transport, got %T", base)
+		}
+		tr = tr.Clone()
+		size := opts.ReadBuffer
+		d := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			err := rc.Control(func(fd uintptr) { serr = setRcvBuf(fd, size) })
+			return errors.Join(err, serr)
+		}}
+		tr.DialContext = d.DialContext
+		t.Cleanup(tr.CloseIdleConnections)
+		hc = &http.Client{Transport: tr}
+	}
+	dopts := &websocket.DialOptions{HTTPClient: hc, CompressionMode: websocket.CompressionDisabled}
+	if opts.Origin != "" {
+		dopts.HTTPHeader = http.Header{"Origin": {opts.Origin}}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), DefaultTimeout)
+	defer cancel()
+	conn, resp, err := websocket.Dial(ctx, url, dopts)
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	if err != nil {
+		t.Fatalf("broadcasttest: dial %s: %v", url, err)
+	}
+	conn.SetReadLimit(64 << 20) // snapshots and replays can be large
+	c := &Client{t: t, conn: conn}
+	t.Cleanup(func() { _ = conn.CloseNow() })
+	return c
+}
+
+// Conn is the underlying connection.
+func (c *Client) Conn() *websocket.Conn { return c.conn }
+
+// Subscribe asks for a match: a snapshot when since is Fresh (negative),
+// otherwise a resume after since.
+func (c *Client) Subscribe(match string, since int64) {
+	c.t.Helper()
+	req := broadcast.Request{Action: broadcast.ActionSubscribe, Match: match}
+	if since >= 0 {
+		s := uint64(since)
+		req.Since = &s
+	}
+	c.Send(req)
+}
+
+// Unsubscribe stops following a match.
+func (c *Client) Unsubscribe(match string) {
+	c.t.Helper()
+	c.Send(broadcast.Request{Action: broadcast.ActionUnsubscribe, Match: match})
+}
+
+// Send writes v as a JSON text frame.
+func (c *Client) Send(v any) {
+	c.t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.t.Fatalf("broadcasttest: encode %T: %v", v, err)
+	}
+	c.SendRaw(websocket.MessageText, b)
+}
+
+// SendRaw writes one frame as is.
+func (c *Client) SendRaw(typ websocket.MessageType, b []byte) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.t.Context(), DefaultTimeout)
+	defer cancel()
+	if err := c.conn.Write(ctx, typ, b); err != nil {
+		c.t.Fatalf("broadcasttest: send: %v", err)
+	}
+}
+
+// Next returns the next frame, failing the test on error or when ctx (or,
+// without a deadline, DefaultTimeout) expires. On expiry the connection is
+// closed, as coder/websocket does for any cancelled read.
+func (c *Client) Next(ctx context.Context) Frame {
+	c.t.Helper()
+	f, err := c.Read(ctx)
+	if err != nil {
+		c.t.Fatalf("broadcasttest: next frame: %v", err)
+	}
+	return f
+}
+
+// NextOp returns the next frame and fails the test unless its op is op.
+func (c *Client) NextOp(ctx context.Context, op string) Frame {
+	c.t.Helper()
+	f := c.Next(ctx)
+	if f.Op != op {
+		c.t.Fatalf("broadcasttest: got op %q (%s), want %q", f.Op, truncate(f.Raw), op)
+	}
+	return f
+}
+
+// Read is Next returning the error instead of failing the test. A close
+// frame from the server comes back as an error; see websocket.CloseStatus.
+func (c *Client) Read(ctx context.Context) (Frame, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
+	typ, b, err := c.conn.Read(ctx)
+	if err != nil {
+		return Frame{}, err
+	}
+	if typ != websocket.MessageText {
+		return Frame{Raw: b}, errors.New("broadcasttest: binary frame")
+	}
+	var f Frame
+	if err := json.Unmarshal(b, &f); err != nil {
+		return Frame{Raw: b}, err
+	}
+	f.Raw = b
+	return f, nil
+}
+
+// CloseStatus reads and discards frames until the server closes the
+// connection, and returns the close code (-1 for a close without one, or
+// on any other error). It fails the test if ctx (or DefaultTimeout) expires
+// first.
+func (c *Client) CloseStatus(ctx context.Context) websocket.StatusCode {
+	c.t.Helper()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
+	for {
+		_, _, err := c.conn.Read(ctx)
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			c.t.Fatalf("broadcasttest: waiting for close: %v", err)
+		}
+		return websocket.CloseStatus(err)
+	}
+}
+
+// Close closes the connection normally and waits for the server's answer.
+func (c *Client) Close() {
+	_ = c.conn.Close(websocket.StatusNormalClosure, "")
+}
+
+// URL turns an httptest server URL into the WebSocket endpoint URL.
+func URL(serverURL string) string {
+	return strings.TrimSuffix(serverURL, "/") + "/v1/ws"
+}
+
+func truncate(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "..."
+	}
+	return string(b)
+}

@@ -1,0 +1,119 @@
+package broadcast
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"path"
+	"time"
+)
+
+// Defaults applied by NewHub to zero Config fields.
+const (
+	DefaultListen           = ":8080"
+	DefaultQueueSize        = 256
+	DefaultHistory          = 10000
+	DefaultRecentCommentary = 30
+	DefaultPingInterval     = 25 * time.Second
+)
+
+// Config configures the broadcast hub. It is the `broadcast:` block of the
+// pipeline YAML. A zero field takes its default.
+type Config struct {
+	// Listen is the TCP address the HTTP server listens on, host:port.
+	// Default ":8080" (all interfaces). Used by the CLI to start the server;
+	// the Hub itself only provides the handler.
+	Listen string `yaml:"listen"`
+
+	// QueueSize is each client's outbound queue, in frames. Default 256.
+	// A client that falls this many frames behind is disconnected with close
+	// code 4008 "slow consumer" and may resume. Larger values tolerate
+	// longer stalls at the cost of memory per client (frames are shared, so
+	// about 48 bytes per slot).
+	QueueSize int `yaml:"queue_size"`
+
+	// History is how many events are kept per match for resume and for
+	// GET /v1/matches/{id}/events, in events. Default 10000, enough for a
+	// whole Test match. A client resuming from further back gets a fresh
+	// snapshot instead of a replay. Memory per match is about History times
+	// the encoded event size (a few KB with a scorecard).
+	History int `yaml:"history"`
+
+	// RecentCommentary is how many of the latest commentary lines a snapshot
+	// carries, in lines. Default 30. Older lines are available through
+	// GET /v1/matches/{id}/events.
+	RecentCommentary int `yaml:"recent_commentary"`
+
+	// PingInterval is how often each WebSocket client is pinged. Default
+	// 25s. A client that has not answered a ping within another PingInterval
+	// is disconnected with close code 4001 "ping timeout". Keep it under the
+	// idle timeout of any proxy in front of the server.
+	PingInterval time.Duration `yaml:"ping_interval"`
+
+	// AllowedOrigins are the browser origins, besides the page's own host,
+	// allowed to open the WebSocket: host patterns as in coder/websocket
+	// AcceptOptions.OriginPatterns (path.Match syntax, e.g.
+	// "*.example.com", "localhost:3000"). Default none: same-origin only.
+	// A cross-origin request from any other origin gets 403.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// Validate reports every problem with the config at once. It does no I/O.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("broadcast: %s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if c.Listen != "" {
+		if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+			add("listen", "want host:port, got %q", c.Listen)
+		} else if port == "" {
+			add("listen", "missing port in %q", c.Listen)
+		}
+	}
+	if c.QueueSize < 0 {
+		add("queue_size", "must not be negative, got %d", c.QueueSize)
+	}
+	if c.History < 0 {
+		add("history", "must not be negative, got %d", c.History)
+	}
+	if c.RecentCommentary < 0 {
+		add("recent_commentary", "must not be negative, got %d", c.RecentCommentary)
+	}
+	switch {
+	case c.PingInterval < 0:
+		add("ping_interval", "must not be negative, got %s", c.PingInterval)
+	case c.PingInterval > 0 && c.PingInterval < 10*time.Millisecond:
+		add("ping_interval", "must be at least 10ms, got %s", c.PingInterval)
+	}
+	for i, p := range c.AllowedOrigins {
+		if p == "" {
+			add(fmt.Sprintf("allowed_origins[%d]", i), "must not be empty")
+			continue
+		}
+		if _, err := path.Match(p, ""); err != nil {
+			add(fmt.Sprintf("allowed_origins[%d]", i), "bad pattern %q: %v", p, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+	if c.History == 0 {
+		c.History = DefaultHistory
+	}
+	if c.RecentCommentary == 0 {
+		c.RecentCommentary = DefaultRecentCommentary
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = DefaultPingInterval
+	}
+	return c
+}
