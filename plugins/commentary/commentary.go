@@ -167,9 +167,12 @@ type Stage struct {
 	matches map[string]*matchState
 }
 
+// englishEngine is parsed once: the phrase bank never changes.
+var englishEngine = sync.OnceValues(func() (*engine, error) { return newEngine(DefaultLanguage) })
+
 // New returns a stage with the default config and no LLM.
 func New() *Stage {
-	eng, err := newEngine(DefaultLanguage)
+	eng, err := englishEngine()
 	if err != nil {
 		panic(err) // the phrase bank is embedded and tested
 	}

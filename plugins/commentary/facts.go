@@ -129,15 +129,6 @@ func (f *facts) extraRuns() int { return f.wides + f.noballs + f.byes + f.legbye
 
 func (f *facts) totalRuns() int { return f.runsBat + f.extraRuns() }
 
-func (f *facts) milestone(kind string) (milestone, bool) {
-	for _, m := range f.milestones {
-		if m.kind == kind {
-			return m, true
-		}
-	}
-	return milestone{}, false
-}
-
 // facts derives the facts of ev, or reports that ev gets no line. It also
 // moves the match state to ev's innings.
 func (ms *matchState) facts(ev *pb.Event) (facts, bool) {
@@ -385,10 +376,8 @@ func detectMilestones(prev *snapshot, card *pb.InningsCard, f *facts) []mileston
 	if prev != nil {
 		teamBefore = prev.runs
 	}
-	for t := 50; t <= f.runs; t += 50 {
-		if teamBefore < t {
-			ms = append(ms, milestone{kind: msTeam, player: f.team, value: t, runs: f.runs})
-		}
+	if t := f.runs / 50 * 50; t >= 50 && teamBefore < t {
+		ms = append(ms, milestone{kind: msTeam, player: f.team, value: t, runs: f.runs})
 	}
 
 	p := card.GetPartnership()
@@ -423,6 +412,7 @@ func oversText(legalBalls, bpo int) string {
 	if bpo <= 0 {
 		bpo = 6
 	}
+	legalBalls = max(legalBalls, 0)
 	if legalBalls%bpo == 0 {
 		return fmt.Sprint(legalBalls / bpo)
 	}

@@ -3,7 +3,6 @@ package commentary
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"testing"
 
@@ -196,6 +195,12 @@ func (s *sim) batting() string { return s.teams[(s.inn+1)%2] }
 // line written for it.
 func (s *sim) bowl(b *pb.Ball) string {
 	s.t.Helper()
+	return s.bowlC(b).GetText()
+}
+
+// bowlC is bowl returning the whole commentary.
+func (s *sim) bowlC(b *pb.Ball) *pb.Commentary {
+	s.t.Helper()
 	b.Innings, b.BattingTeam, b.BowlingTeam = int32(s.inn), s.batting(), s.teams[s.inn%2]
 	b.Legal = b.GetExtras().GetWides() == 0 && b.GetExtras().GetNoballs() == 0
 	if s.legal+1 != s.pos {
@@ -214,7 +219,7 @@ func (s *sim) bowl(b *pb.Ball) string {
 	if ev.GetCommentary().GetText() == "" {
 		s.t.Fatalf("ball %s: no commentary", ev.GetId())
 	}
-	return ev.GetCommentary().GetText()
+	return ev.GetCommentary()
 }
 
 // dot is a ball with no run from bowler to batter.
@@ -262,13 +267,4 @@ func splitWords(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '\'' || r == '-' || r > 127)
 	})
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

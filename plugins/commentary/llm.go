@@ -98,6 +98,7 @@ func (l *llm) generate(ctx context.Context, f *facts, nm *names, templateLine st
 			{Role: openai.ChatMessageRoleSystem, Content: l.systemPrompt()},
 			{Role: openai.ChatMessageRoleUser, Content: userPrompt(factList, templateLine)},
 		},
+		//lint:ignore SA1019 max_tokens is what OpenAI-compatible servers (vLLM, llama.cpp, Ollama) accept; max_completion_tokens is not universal
 		MaxTokens:   l.maxTokens,
 		Temperature: l.temperature,
 	}

@@ -34,9 +34,6 @@ var slotNames = map[string]bool{
 	"over":   true, // "3.4"
 }
 
-// nameSlots hold players' names; a pick reports the names it used.
-var nameSlots = []string{"bowler", "batter", "non_striker", "out", "fielder", "fielders", "player", "partner"}
-
 // phrase is one parsed variant: lits[0] slots[0] lits[1] ... lits[n].
 type phrase struct {
 	lits  []string
@@ -149,7 +146,6 @@ type slots map[string]string
 type part struct {
 	cats  []string
 	vals  slots
-	names map[string][]string // name slot → the players' display names in it
 	plain string
 }
 
@@ -158,7 +154,7 @@ func newPart(base slots, cats ...string) part {
 	for k, s := range base {
 		v[k] = s
 	}
-	return part{cats: cats, vals: v, names: map[string][]string{}}
+	return part{cats: cats, vals: v}
 }
 
 // set sets slot k to s (ignored when empty) and returns p.
@@ -181,17 +177,15 @@ func (p part) setName(nm *names, k string, players ...string) part {
 		return p
 	}
 	p.vals[k] = strings.Join(shown, " and ")
-	p.names[k] = shown
 	return p
 }
 
 // candidate is a rendered variant of a part.
 type candidate struct {
-	cat   string
-	idx   int // -1: the part's plain text
-	n     int // variants in cat
-	text  string
-	names []string
+	cat  string
+	idx  int // -1: the part's plain text
+	n    int // variants in cat
+	text string
 }
 
 // rank orders the variants of a category for one event: a hash of the
@@ -237,12 +231,7 @@ func (e *engine) candidates(st *lineState, seed string, p part) []candidate {
 		})
 		out := make([]candidate, len(rs))
 		for i, r := range rs {
-			ph := phs[r.idx]
-			c := candidate{cat: cat, idx: r.idx, n: len(phs), text: ph.expand(p.vals)}
-			for _, s := range ph.slots {
-				c.names = append(c.names, p.names[s]...)
-			}
-			out[i] = c
+			out[i] = candidate{cat: cat, idx: r.idx, n: len(phs), text: phs[r.idx].expand(p.vals)}
 		}
 		return out
 	}
@@ -254,9 +243,8 @@ func (e *engine) candidates(st *lineState, seed string, p part) []candidate {
 
 // pick is a chosen line, not yet committed to the line state.
 type pick struct {
-	text  string
-	names []string // players' names the line mentions
-	uses  []candidate
+	text string
+	uses []candidate // the variants in it, for the line state
 }
 
 // line writes the template line for f. It never returns a line already
@@ -276,10 +264,8 @@ func (e *engine) line(st *lineState, nm *names, f *facts) pick {
 	build := func(prefix string, m candidate, suffix string) pick {
 		texts := []string{prefix + m.text}
 		p := pick{uses: append([]candidate{m}, rest...)}
-		p.names = append(p.names, m.names...)
 		for _, r := range rest {
 			texts = append(texts, r.text)
-			p.names = append(p.names, r.names...)
 		}
 		p.text = strings.Join(texts, " ") + suffix
 		return p
@@ -471,6 +457,7 @@ func ballParts(nm *names, f *facts) []part {
 		return parts
 	}
 	score := newPart(base).set("score", fmt.Sprintf("%d/%d", f.runs, f.wkts)).set("overs_text", oversWords(f.overs))
+	n := len(parts)
 	switch {
 	case f.wkts >= 10 && f.teamWicket():
 		score.cats = []string{"score_allout"}
@@ -488,6 +475,9 @@ func ballParts(nm *names, f *facts) []part {
 		tight := limited && c.ballsLeft <= 18 || c.need <= 12
 		if f.notable() || tight {
 			p := newPart(base).set("need_text", plural(c.need, "run"))
+			if len(parts) > n { // the score part names the team already
+				delete(p.vals, "team")
+			}
 			switch {
 			case limited && f.endOfOver && c.rate > 0:
 				p.cats = []string{"chase_rate", "chase"}

@@ -250,7 +250,7 @@ func TestMilestones(t *testing.T) {
 	if !containsAny(fifty, "partnership", "stand", "together") {
 		t.Errorf("fifty ball %q does not mention the 50 partnership", fifty)
 	}
-	if !containsAny(fifty, "50 is up", "bring up 50", "50 up", "past 50") {
+	if !containsAny(fifty, "50 is up", "bring up 50", "50 up", "the 50") {
 		t.Errorf("fifty ball %q does not mention the team's 50", fifty)
 	}
 	for range 12 {

@@ -1,0 +1,383 @@
+package commentary
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/ballcast/ballcast/plugins/sdk"
+	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
+)
+
+// fakeLLM is an OpenAI-compatible server: POST /v1/chat/completions,
+// answered by reply, which may write JSON, an SSE stream or an error.
+type fakeLLM struct {
+	srv     *httptest.Server
+	release chan struct{} // closed when the test ends: frees blocked handlers
+	reply   func(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest)
+
+	mu   sync.Mutex
+	reqs []openai.ChatCompletionRequest
+	auth []string
+}
+
+func newFakeLLM(t *testing.T, reply func(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest)) *fakeLLM {
+	t.Helper()
+	f := &fakeLLM{release: make(chan struct{}), reply: reply}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
+			http.Error(w, `{"error":{"message":"not found"}}`, http.StatusNotFound)
+			return
+		}
+		var req openai.ChatCompletionRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, `{"error":{"message":"bad request"}}`, http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		f.reqs = append(f.reqs, req)
+		f.auth = append(f.auth, r.Header.Get("Authorization"))
+		f.mu.Unlock()
+		f.reply(w, r, &req)
+	}))
+	t.Cleanup(func() {
+		close(f.release)
+		f.srv.Close()
+	})
+	return f
+}
+
+func (f *fakeLLM) requests() []openai.ChatCompletionRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]openai.ChatCompletionRequest(nil), f.reqs...)
+}
+
+const fakeModel = "fake-model-2026"
+
+// completion answers with one non-streamed choice.
+func completion(text, finish string) func(http.ResponseWriter, *http.Request, *openai.ChatCompletionRequest) {
+	return func(w http.ResponseWriter, _ *http.Request, _ *openai.ChatCompletionRequest) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"c1","object":"chat.completion","model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%s},"finish_reason":%q}]}`,
+			fakeModel, jsonString(text), finish)
+	}
+}
+
+// stream answers with SSE chunks, one per piece of text, then a chunk with
+// finish (unless empty), then [DONE] (if done).
+func stream(pieces []string, finish string, done bool) func(http.ResponseWriter, *http.Request, *openai.ChatCompletionRequest) {
+	return func(w http.ResponseWriter, _ *http.Request, _ *openai.ChatCompletionRequest) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fl := w.(http.Flusher)
+		for _, p := range pieces {
+			fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{\"content\":%s},\"finish_reason\":null}]}\n\n", fakeModel, jsonString(p))
+			fl.Flush()
+		}
+		if finish != "" {
+			fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":%q}]}\n\n", fakeModel, finish)
+		}
+		if done {
+			fmt.Fprint(w, "data: [DONE]\n\n")
+		}
+	}
+}
+
+func jsonString(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func status(code int, body string) func(http.ResponseWriter, *http.Request, *openai.ChatCompletionRequest) {
+	return func(w http.ResponseWriter, _ *http.Request, _ *openai.ChatCompletionRequest) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		io.WriteString(w, body)
+	}
+}
+
+func raw(contentType, body string) func(http.ResponseWriter, *http.Request, *openai.ChatCompletionRequest) {
+	return func(w http.ResponseWriter, _ *http.Request, _ *openai.ChatCompletionRequest) {
+		w.Header().Set("Content-Type", contentType)
+		io.WriteString(w, body)
+	}
+}
+
+// cut promises a longer body than it writes, so the client reads an
+// unexpected EOF mid-body.
+func cut(contentType, body string) func(http.ResponseWriter, *http.Request, *openai.ChatCompletionRequest) {
+	return func(w http.ResponseWriter, _ *http.Request, _ *openai.ChatCompletionRequest) {
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)+1000))
+		io.WriteString(w, body)
+	}
+}
+
+// llmStage returns a stage configured against f.
+func llmStage(t *testing.T, f *fakeLLM, streamed bool, timeout string) *Stage {
+	t.Helper()
+	st := New()
+	cfg := map[string]any{"llm": map[string]any{
+		"base_url": f.srv.URL + "/v1", "model": "configured-model", "timeout": timeout, "stream": streamed,
+		"api_key_env": "BALLCAST_TEST_COMMENTARY_KEY",
+	}, "persona": "a calm radio voice", "language": "en-GB"}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Configure(context.Background(), sdk.NewConfig("commentary", b)); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// aFour is Buttler hitting Haris Rauf for four, the first ball of a match.
+func aFour() *pb.Ball { return runs("JC Buttler", "Haris Rauf", 4) }
+
+func TestLLMReply(t *testing.T) {
+	const line = "FOUR! Buttler greets Haris Rauf with a boundary, England 4/0."
+	for _, streamed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stream=%v", streamed), func(t *testing.T) {
+			t.Setenv("BALLCAST_TEST_COMMENTARY_KEY", "sk-test-secret-123")
+			reply := completion(line, "stop")
+			if streamed {
+				reply = stream([]string{"FOUR! Buttler greets ", "Haris Rauf with a boundary, ", "England 4/0."}, "stop", true)
+			}
+			f := newFakeLLM(t, reply)
+			st := llmStage(t, f, streamed, "2s")
+			s := newSim(t, st, "m")
+			c := s.bowlC(aFour())
+			if c.GetText() != line || c.GetFallback() || c.GetReason() != "" {
+				t.Fatalf("commentary = %v, want the model's line without fallback", c)
+			}
+			if c.GetModel() != fakeModel || c.GetPersona() != "a calm radio voice" || c.GetLanguage() != "en-GB" || c.GetLatencyNanos() <= 0 {
+				t.Errorf("commentary = %v, want model %s, persona, language en-GB, latency", c, fakeModel)
+			}
+			reqs := f.requests()
+			// innings start and the ball
+			if len(reqs) != 2 {
+				t.Fatalf("%d requests, want 2", len(reqs))
+			}
+			req := reqs[1]
+			//lint:ignore SA1019 the stage sends max_tokens on purpose
+			maxTokens := req.MaxTokens
+			if req.Model != "configured-model" || maxTokens != 80 || req.Stream != streamed || req.Temperature != 0.8 {
+				t.Errorf("request model %q max_tokens %d stream %v temperature %v", req.Model, maxTokens, req.Stream, req.Temperature)
+			}
+			if len(req.Messages) != 2 || req.Messages[0].Role != "system" || req.Messages[1].Role != "user" {
+				t.Fatalf("messages = %+v, want system and user", req.Messages)
+			}
+			mustContain(t, req.Messages[0].Content, "a calm radio voice", "one line", "en-GB")
+			mustContain(t, req.Messages[1].Content, "bowler: Haris Rauf", "batter on strike: Buttler", "FOUR", "4 runs",
+				"England 4/0", "runs from this ball: 4")
+			if a := f.auth[1]; a != "Bearer sk-test-secret-123" {
+				t.Errorf("Authorization = %q, want the key from the environment", a)
+			}
+			for _, s := range []string{req.Messages[0].Content, req.Messages[1].Content, c.String()} {
+				if strings.Contains(s, "sk-test-secret") {
+					t.Errorf("API key leaked into %q", s)
+				}
+			}
+		})
+	}
+}
+
+func TestLLMFallback(t *testing.T) {
+	long := strings.Repeat("x", maxReplyBytes+10)
+	tests := []struct {
+		name   string
+		stream bool
+		reply  func(http.ResponseWriter, *http.Request, *openai.ChatCompletionRequest)
+		reason string
+	}{
+		{"500", false, status(500, `{"error":{"message":"boom","type":"server_error"}}`), "http 500"},
+		{"500 stream", true, status(500, `{"error":{"message":"boom","type":"server_error"}}`), "http 500"},
+		{"429", false, status(429, `{"error":{"message":"slow down","type":"rate_limit"}}`), "http 429"},
+		{"429 stream", true, status(429, `{"error":{"message":"slow down","type":"rate_limit"}}`), "http 429"},
+		{"502 html", false, status(502, `<html>bad gateway</html>`), "http 502"},
+		{"garbage json", false, raw("application/json", `{"choices": [ this is not json`), "bad response"},
+		{"garbage json stream", true, raw("text/event-stream", "data: {not json}\n\n"), "bad response"},
+		{"error in stream", true, raw("text/event-stream", "data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n"), "api error"},
+		{"empty choices", false, raw("application/json", `{"id":"c1","model":"m","choices":[]}`), "no choices"},
+		{"empty choices stream", true, raw("text/event-stream", "data: {\"id\":\"c1\",\"choices\":[]}\n\ndata: [DONE]\n\n"), "stream incomplete"},
+		{"stream without finish_reason", true, stream([]string{"FOUR! Buttler off Haris Rauf."}, "", true), "stream incomplete"},
+		{"stream ends without [DONE] or finish_reason", true, stream([]string{"FOUR! Buttler off Haris Rauf."}, "", false), "stream incomplete"},
+		{"stream cut mid-body", true, cut("text/event-stream", "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"FOUR!\"}}]}\n\ndata: {\"id\""), "bad response"},
+		{"body cut mid-body", false, cut("application/json", `{"id":"c1","choices":[{"index":0,"message":{"content":"FO`), "bad response"},
+		{"empty reply", false, completion("   ", "stop"), "empty reply"},
+		{"garbage reply", false, completion("!!! ??? ...", "stop"), "garbage reply"},
+		{"control characters", false, completion("Buttler \x00\x01 four", "stop"), "garbage reply"},
+		{"too long", false, completion(strings.Repeat("Buttler hits Haris Rauf for four. ", 10), "stop"), "too long"},
+		{"truncated", false, completion("Buttler hits Haris Rauf for", "length"), "truncated"},
+		{"content filter", true, stream([]string{"Buttler"}, "content_filter", true), "content filter"},
+		{"ungrounded number", false, completion("Buttler hits Haris Rauf for four, his 17th boundary.", "stop"), "ungrounded number"},
+		{"huge body", false, raw("application/json", `{"id":"c1","choices":[{"index":0,"message":{"content":"`+long+`"},"finish_reason":"stop"}]}`), "reply too large"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeLLM(t, tc.reply)
+			st := llmStage(t, f, tc.stream, "5s")
+			s := newSim(t, st, "m")
+			c := s.bowlC(aFour())
+			if !c.GetFallback() || c.GetReason() != tc.reason {
+				t.Fatalf("commentary = %v, want fallback with reason %q", c, tc.reason)
+			}
+			mustContain(t, c.GetText(), "Buttler", "Haris Rauf")
+			if c.GetModel() != "" || c.GetLanguage() != "en" || c.GetPersona() != "" {
+				t.Errorf("fallback commentary = %v, want no model, language en, no persona", c)
+			}
+		})
+	}
+}
+
+func TestLLMTimeout(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	for _, streamed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stream=%v", streamed), func(t *testing.T) {
+			var f *fakeLLM
+			f = newFakeLLM(t, func(w http.ResponseWriter, r *http.Request, _ *openai.ChatCompletionRequest) {
+				if streamed { // headers and one piece, then nothing more
+					w.Header().Set("Content-Type", "text/event-stream")
+					fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"FOUR\"}}]}\n\n")
+					w.(http.Flusher).Flush()
+				}
+				select {
+				case <-r.Context().Done():
+				case <-f.release:
+				}
+			})
+			st := llmStage(t, f, streamed, timeout.String())
+			s := newSim(t, st, "m") // its innings-start line times out too
+			start := time.Now()
+			c := s.bowlC(aFour())
+			elapsed := time.Since(start)
+			if !c.GetFallback() || c.GetReason() != "timeout" {
+				t.Fatalf("commentary = %v, want fallback for timeout", c)
+			}
+			mustContain(t, c.GetText(), "Buttler", "Haris Rauf")
+			if elapsed < timeout || elapsed > timeout+2*time.Second {
+				t.Errorf("fallback after %v, want between %v and %v", elapsed, timeout, timeout+2*time.Second)
+			}
+			if c.GetLatencyNanos() < int64(timeout) {
+				t.Errorf("latency %v, want at least the timeout", time.Duration(c.GetLatencyNanos()))
+			}
+		})
+	}
+}
+
+// The model repeating itself within an innings is caught: the template
+// stands in.
+func TestLLMRepeat(t *testing.T) {
+	f := newFakeLLM(t, func(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest) {
+		line := "England will bat first."
+		if strings.Contains(req.Messages[1].Content, "event: ball") {
+			line = "Buttler and Haris Rauf, what a contest."
+		}
+		completion(line, "stop")(w, r, req)
+	})
+	s := newSim(t, llmStage(t, f, false, "2s"), "m")
+	first := s.bowlC(dot("JC Buttler", "Haris Rauf"))
+	second := s.bowlC(dot("JC Buttler", "Haris Rauf"))
+	if first.GetFallback() || !second.GetFallback() || second.GetReason() != "repeat" {
+		t.Fatalf("first %v, second %v: want the second to fall back for a repeat", first, second)
+	}
+}
+
+func TestStreamDeltas(t *testing.T) {
+	pieces := []string{"FOUR! ", "Buttler off ", "Haris Rauf."}
+	f := newFakeLLM(t, stream(pieces, "stop", true))
+	l := newLLM(Config{LLM: LLMConfig{BaseURL: f.srv.URL + "/v1", Stream: true}}.withDefaults(), "")
+	fa := facts{kind: kindBall, over: "0.1", bowler: "Haris Rauf", batter: "JC Buttler", runsBat: 4, innings: 1}
+	var got []string
+	text, model, reason := l.generate(context.Background(), &fa, newNames(nil), "Haris Rauf to Buttler, FOUR!", newLineState(),
+		func(d string) { got = append(got, d) })
+	if reason != "" || text != "FOUR! Buttler off Haris Rauf." || model != fakeModel {
+		t.Fatalf("generate = %q, %q, %q", text, model, reason)
+	}
+	if strings.Join(got, "|") != strings.Join(pieces, "|") {
+		t.Errorf("deltas = %q, want %q", got, pieces)
+	}
+}
+
+func TestConfigure(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     string
+		env     string // value of BALLCAST_TEST_COMMENTARY_KEY
+		wantLLM bool
+		errs    []string
+	}{
+		{name: "empty", cfg: `{"llm":{"api_key_env":"BALLCAST_TEST_COMMENTARY_KEY"}}`},
+		{name: "key in env", cfg: `{"llm":{"api_key_env":"BALLCAST_TEST_COMMENTARY_KEY"}}`, env: "k", wantLLM: true},
+		{name: "base url", cfg: `{"llm":{"base_url":"http://localhost:1/v1","api_key_env":"BALLCAST_TEST_COMMENTARY_KEY"}}`, wantLLM: true},
+		{name: "disabled", cfg: `{"llm":{"enabled":false,"base_url":"http://localhost:1/v1"}}`, env: "k"},
+		{name: "null", cfg: `null`, wantLLM: false},
+		{name: "unknown key", cfg: `{"llm":{"base_ur":"x"}}`, errs: []string{"base_ur"}},
+		{name: "bad duration", cfg: `{"llm":{"timeout":"soon"}}`, errs: []string{"duration"}},
+		{name: "every problem", cfg: `{"llm":{"base_url":"ftp://x","timeout":"-1s","max_tokens":-3,"temperature":5}}`,
+			errs: []string{"base_url", "timeout", "max_tokens", "temperature"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("BALLCAST_TEST_COMMENTARY_KEY", tc.env)
+			t.Setenv("OPENAI_API_KEY", "")
+			st := New()
+			err := st.Configure(context.Background(), sdk.NewConfig("commentary", []byte(tc.cfg)))
+			if len(tc.errs) == 0 && err != nil {
+				t.Fatalf("Configure: %v", err)
+			}
+			for _, e := range tc.errs {
+				if err == nil || !strings.Contains(err.Error(), e) || !strings.HasPrefix(err.Error(), "commentary: ") {
+					t.Errorf("Configure error %v, want one mentioning %q", err, e)
+				}
+			}
+			if len(tc.errs) == 0 && (st.llm != nil) != tc.wantLLM {
+				t.Errorf("LLM enabled = %v, want %v", st.llm != nil, tc.wantLLM)
+			}
+		})
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	d := New().Describe()
+	if d.Name != "commentary" || d.Version == "" {
+		t.Fatalf("Describe = %+v", d)
+	}
+	var schema struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal([]byte(d.ConfigSchema), &schema); err != nil {
+		t.Fatalf("config schema: %v", err)
+	}
+	for _, k := range []string{"llm", "language", "persona"} {
+		if _, ok := schema.Properties[k]; !ok {
+			t.Errorf("config schema lacks %q", k)
+		}
+	}
+	var llmSchema struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(schema.Properties["llm"], &llmSchema); err != nil {
+		t.Fatal(err)
+	}
+	cfgJSON, _ := json.Marshal(LLMConfig{Enabled: new(bool), BaseURL: "x", Model: "x", APIKeyEnv: "x", Timeout: 1, Stream: true, MaxTokens: 1, Temperature: new(float64)})
+	var keys map[string]any
+	json.Unmarshal(cfgJSON, &keys)
+	for k := range keys {
+		if _, ok := llmSchema.Properties[k]; !ok {
+			t.Errorf("config schema lacks llm.%s", k)
+		}
+	}
+}
