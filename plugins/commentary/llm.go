@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -42,6 +43,7 @@ const (
 	reasonIncomplete = "stream incomplete"
 	reasonUngrounded = "ungrounded number"
 	reasonRepeat     = "repeat"
+	reasonSkipped    = "llm unavailable"
 )
 
 // fallbackError carries the reason an LLM reply was not used.
@@ -61,6 +63,61 @@ type llm struct {
 	timeout     time.Duration
 	language    string
 	persona     string
+
+	mu      sync.Mutex // guards breaker; never held during a request
+	breaker breaker
+}
+
+// breaker stops asking a failing service for a while: after breakerTrip
+// failures in a row (timeouts, connection errors, 429 and 5xx) the next
+// skip events go straight to the template; the skip doubles, up to
+// breakerMaxSkip, while the service keeps failing. It counts events, not
+// time, so a replay behaves the same at any speed.
+type breaker struct {
+	fails int // service failures in a row
+	skip  int // events still to skip
+	next  int // events to skip at the next trip
+}
+
+const (
+	breakerTrip    = 3
+	breakerMinSkip = 8
+	breakerMaxSkip = 128
+)
+
+// allow reports whether to ask the service for this event.
+func (b *breaker) allow() bool {
+	if b.skip > 0 {
+		b.skip--
+		return false
+	}
+	return true
+}
+
+// record notes the outcome of a request.
+func (b *breaker) record(reason string) {
+	if !serviceFailure(reason) {
+		b.fails, b.next = 0, 0
+		return
+	}
+	b.fails++
+	if b.fails < breakerTrip {
+		return
+	}
+	b.next = min(max(b.next*2, breakerMinSkip), breakerMaxSkip)
+	b.skip, b.fails = b.next, breakerTrip-1 // one more failure after the pause trips again
+}
+
+// serviceFailure reports reasons that say the service is down or overloaded,
+// as opposed to a usable service giving an unusable reply.
+func serviceFailure(reason string) bool {
+	switch {
+	case reason == reasonTimeout, reason == reasonRequest, reason == "http 429":
+		return true
+	case strings.HasPrefix(reason, "http 5"):
+		return true
+	}
+	return false
 }
 
 func newLLM(cfg Config, key string) *llm {
@@ -89,6 +146,20 @@ func newLLM(cfg Config, key string) *llm {
 // frontends). On success reason is empty; otherwise it says why the
 // template line must stand in.
 func (l *llm) generate(ctx context.Context, f *facts, nm *names, templateLine string, st *lineState, onDelta func(string)) (text, model, reason string) {
+	l.mu.Lock()
+	allow := l.breaker.allow()
+	l.mu.Unlock()
+	if !allow {
+		return "", "", reasonSkipped
+	}
+	text, model, reason = l.ask(ctx, f, nm, templateLine, st, onDelta)
+	l.mu.Lock()
+	l.breaker.record(reason)
+	l.mu.Unlock()
+	return text, model, reason
+}
+
+func (l *llm) ask(ctx context.Context, f *facts, nm *names, templateLine string, st *lineState, onDelta func(string)) (text, model, reason string) {
 	ctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
 	factList := f.list(nm)

@@ -381,3 +381,45 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+// A failing service is left alone for a while, counted in events, then
+// tried again; one success resets the breaker.
+func TestLLMBreaker(t *testing.T) {
+	var mu sync.Mutex
+	down := true
+	f := newFakeLLM(t, func(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest) {
+		mu.Lock()
+		d := down
+		mu.Unlock()
+		if d {
+			status(503, `{"error":{"message":"down"}}`)(w, r, req)
+			return
+		}
+		completion("Buttler stays watchful against Haris Rauf.", "stop")(w, r, req)
+	})
+	s := newSim(t, llmStage(t, f, false, "2s"), "m") // innings start: failure 1
+	var reasons []string
+	for range 2 + breakerMinSkip + 1 + 2*breakerMinSkip {
+		reasons = append(reasons, s.bowlC(dot("JC Buttler", "Haris Rauf")).GetReason())
+	}
+	want := []string{"http 503", "http 503"} // failures 2 and 3: trips
+	for range breakerMinSkip {
+		want = append(want, reasonSkipped)
+	}
+	want = append(want, "http 503") // the probe fails: trips again, for twice as long
+	for range 2 * breakerMinSkip {
+		want = append(want, reasonSkipped)
+	}
+	if strings.Join(reasons, ",") != strings.Join(want, ",") {
+		t.Fatalf("reasons\n got %q\nwant %q", reasons, want)
+	}
+	if n := len(f.requests()); n != 4 {
+		t.Errorf("%d requests, want 4", n)
+	}
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	if c := s.bowlC(dot("JC Buttler", "Haris Rauf")); c.GetFallback() {
+		t.Fatalf("after recovery: %v, want the model's line", c)
+	}
+}
