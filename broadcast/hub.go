@@ -616,7 +616,7 @@ func (m *match) summary() MatchSummary {
 		}
 	case len(m.scores) > 0:
 		for _, sc := range m.scores {
-			s.Score = append(s.Score, InningsScore{Innings: sc.Innings, Team: sc.Team, Runs: sc.Runs, Wickets: sc.Wickets, Overs: sc.Overs})
+			s.Score = append(s.Score, InningsScore(sc))
 		}
 		slices.SortFunc(s.Score, func(a, b InningsScore) int { return cmp.Compare(a.Innings, b.Innings) })
 	}

@@ -340,10 +340,11 @@
   }
 
   function table(caption, cols, rows) {
-    const thead = el('thead', null, el('tr', null, ...cols.map((c) => el('th', { scope: 'col', class: c.num ? 'num' : '' }, c.label))));
+    const cls = (c) => [c.num ? 'num' : '', c.opt ? 'opt' : ''].join(' ').trim();
+    const thead = el('thead', null, el('tr', null, ...cols.map((c) => el('th', { scope: 'col', class: cls(c) }, c.label))));
     const tbody = el('tbody');
     for (const r of rows) {
-      tbody.append(el('tr', { class: r.cls || '' }, ...cols.map((c, k) => el('td', { class: c.num ? 'num' : '' }, r.cells[k]))));
+      tbody.append(el('tr', { class: r.cls || '' }, ...cols.map((c, k) => el('td', { class: cls(c) }, r.cells[k]))));
     }
     return el('div', { class: 'table-wrap' }, el('table', null, el('caption', null, caption), thead, tbody));
   }
@@ -352,15 +353,21 @@
     const atCrease = new Set(live && !inn.closed ? (inn.partnership.batters || []) : []);
     const bowling = live && st.lastBall && st.lastBall.innings === inn.number ? st.lastBall.bowler : '';
     const bat = table('Batting', [
-      { label: 'Batter' }, { label: '' }, { label: 'R', num: 1 }, { label: 'B', num: 1 },
+      { label: 'Batter' }, { label: 'R', num: 1 }, { label: 'B', num: 1 },
       { label: '4s', num: 1 }, { label: '6s', num: 1 }, { label: 'SR', num: 1 },
-    ], inn.batters.map((b) => ({
-      cls: atCrease.has(b.name) && !b.out ? 'current' : (b.out ? 'out' : ''),
-      cells: [b.name + (atCrease.has(b.name) && !b.out ? ' *' : ''), howOut(b), b.runs, b.balls, b.fours, b.sixes, fmtRate(b.strike_rate)],
-    })));
+    ], inn.batters.map((b) => {
+      const here = atCrease.has(b.name) && !b.out;
+      return {
+        cls: here ? 'current' : (b.out ? 'out' : ''),
+        cells: [
+          el('span', { class: 'who' }, el('span', { class: 'name' }, b.name + (here ? ' *' : '')), el('span', { class: 'how' }, howOut(b))),
+          b.runs, b.balls, b.fours, b.sixes, fmtRate(b.strike_rate),
+        ],
+      };
+    }));
     const bowl = table('Bowling', [
       { label: 'Bowler' }, { label: 'O', num: 1 }, { label: 'M', num: 1 }, { label: 'R', num: 1 },
-      { label: 'W', num: 1 }, { label: 'Econ', num: 1 }, { label: 'Wd', num: 1 }, { label: 'NB', num: 1 },
+      { label: 'W', num: 1 }, { label: 'Econ', num: 1 }, { label: 'Wd', num: 1, opt: 1 }, { label: 'NB', num: 1, opt: 1 },
     ], inn.bowlers.map((b) => ({
       cls: b.name === bowling ? 'current' : '',
       cells: [b.name + (b.name === bowling ? ' *' : ''), b.overs, b.maidens, b.runs, b.wickets, fmtRate(b.economy), b.wides, b.noballs],
