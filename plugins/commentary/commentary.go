@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"sort"
 	"sync"
 	"time"
 
@@ -216,36 +217,209 @@ func (s *Stage) Configure(_ context.Context, raw sdk.Config) error {
 	return nil
 }
 
+// maxParallel is how many LLM requests one batch has in flight at most.
+const maxParallel = 4
+
 // Process implements sdk.Stage: it sets ev.Commentary on ball events,
 // innings start and end, and the final status, and returns ev. Other events
 // pass through unchanged.
 func (s *Stage) Process(ctx context.Context, ev *sdk.Event) ([]*sdk.Event, error) {
-	if ev == nil {
-		return nil, errors.New("commentary: nil event")
+	outs, errs := s.ProcessBatch(ctx, []*sdk.Event{ev})
+	if errs != nil && errs[0] != nil {
+		return nil, errs[0]
 	}
+	return outs[0], nil
+}
+
+// ProcessBatch implements sdk.BatchStage. Template lines are written in
+// order; the LLM requests of the batch then run concurrently (at most
+// maxParallel at once), so a batch takes about as long as its slowest
+// request rather than the sum of them; the lines are then accepted in order.
+func (s *Stage) ProcessBatch(ctx context.Context, batch []*sdk.Event) ([][]*sdk.Event, []error) {
 	s.mu.Lock()
-	ms := s.matches[ev.GetMatch()]
-	if ms == nil {
-		ms = newMatchState(ev.GetMatch())
-		s.matches[ev.GetMatch()] = ms
-	}
 	cfg, l := s.cfg, s.llm
+	states := map[string]*matchState{}
+	var errs []error
+	for i, ev := range batch {
+		if ev == nil {
+			if errs == nil {
+				errs = make([]error, len(batch))
+			}
+			errs[i] = errors.New("commentary: nil event")
+			continue
+		}
+		ms := s.matches[ev.GetMatch()]
+		if ms == nil {
+			ms = newMatchState(ev.GetMatch())
+			s.matches[ev.GetMatch()] = ms
+		}
+		states[ev.GetMatch()] = ms
+	}
 	s.mu.Unlock()
 
-	ms.mu.Lock()
-	defer ms.mu.Unlock()
-	c, done := ms.comment(ctx, s.engine, l, cfg, ev)
-	if c != nil {
-		ev.Commentary = c
+	// Hold every match of the batch, in a fixed order, until its lines are
+	// done: one match's events go through one at a time, in order.
+	ids := make([]string, 0, len(states))
+	for id := range states {
+		ids = append(ids, id)
 	}
-	if done {
+	sort.Strings(ids)
+	for _, id := range ids {
+		states[id].mu.Lock()
+	}
+	defer func() {
+		for _, id := range ids {
+			states[id].mu.Unlock()
+		}
+	}()
+
+	jobs := make([]*job, len(batch))
+	byID := map[string]*job{}
+	for i, ev := range batch {
+		if ev == nil {
+			continue
+		}
+		j := &job{ev: ev, ms: states[ev.GetMatch()]}
+		if first, ok := byID[ev.GetId()]; ok && ev.GetId() != "" {
+			j.sameAs = first // the same event twice in one batch
+		} else {
+			j.prepare(s.engine, l != nil)
+			byID[ev.GetId()] = j
+		}
+		jobs[i] = j
+	}
+
+	if l != nil {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, maxParallel)
+		for _, j := range jobs {
+			if j == nil || !j.ask {
+				continue
+			}
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				start := time.Now()
+				j.text, j.model, j.reason = l.generate(ctx, j.prompt, j.pick.text, nil)
+				j.latency += time.Since(start)
+			}()
+		}
+		wg.Wait()
+	}
+
+	outs := make([][]*sdk.Event, len(batch))
+	var over []string
+	for i, j := range jobs {
+		if j == nil {
+			continue
+		}
+		if c := j.finish(cfg); c != nil {
+			j.ev.Commentary = c
+		}
+		if j.done {
+			over = append(over, j.ev.GetMatch())
+		}
+		outs[i] = []*sdk.Event{j.ev}
+	}
+	if len(over) > 0 {
 		s.mu.Lock()
-		if s.matches[ev.GetMatch()] == ms {
-			delete(s.matches, ev.GetMatch())
+		for _, id := range over {
+			if s.matches[id] == states[id] {
+				delete(s.matches, id)
+			}
 		}
 		s.mu.Unlock()
 	}
-	return []*sdk.Event{ev}, nil
+	return outs, errs
+}
+
+// job is one event on its way through ProcessBatch.
+type job struct {
+	ev     *sdk.Event
+	ms     *matchState
+	sameAs *job // an earlier job of the batch with the same event ID
+
+	comment bool           // the event gets a line
+	cached  *pb.Commentary // the line the event got before, when re-delivered
+	done    bool           // the match is over
+	st      *lineState
+	pick    pick
+	latency time.Duration
+
+	ask                 bool     // the LLM is asked
+	prompt              []string // the LLM's fact list
+	text, model, reason string   // the LLM's answer
+}
+
+// prepare derives the event's facts and template line, in event order.
+func (j *job) prepare(eng *engine, llmOn bool) {
+	ms, ev := j.ms, j.ev
+	if info := ev.GetInfo(); info != nil {
+		ms.info = info
+		ms.names = newNames(info)
+	}
+	f, ok := ms.facts(ev)
+	if !ok {
+		return
+	}
+	j.comment, j.done = true, f.kind == kindResult
+	if prev, seen := ms.byID[ev.GetId()]; seen && ev.GetId() != "" {
+		j.cached = prev.proto()
+		return
+	}
+	if f.innings >= ms.innings && f.innings > 0 {
+		ms.innings = f.innings
+		if sc := ev.GetScorecard(); sc != nil {
+			// The next event's milestones compare with the card after this one.
+			ms.prev = takeSnapshot(sc, f.innings)
+		}
+	}
+	start := time.Now()
+	j.st = ms.linesFor(f.innings)
+	j.pick = eng.line(j.st, ms.names, &f)
+	// Committed whatever the LLM says, so template lines do not depend on
+	// it and stay unique even as fallbacks.
+	j.st.commit(j.pick)
+	if llmOn {
+		j.ask, j.prompt = true, f.list(ms.names)
+	}
+	j.latency = time.Since(start)
+}
+
+// finish picks the LLM's line or the template's, in event order, and
+// returns the event's commentary (nil for none).
+func (j *job) finish(cfg Config) *pb.Commentary {
+	if j.sameAs != nil {
+		j.comment, j.done = j.sameAs.comment, j.sameAs.done
+		if c := j.sameAs.ev.GetCommentary(); c != nil && j.comment {
+			return &pb.Commentary{Text: c.GetText(), Language: c.GetLanguage(), Persona: c.GetPersona(), Model: c.GetModel(),
+				LatencyNanos: c.GetLatencyNanos(), Fallback: c.GetFallback(), Reason: c.GetReason()}
+		}
+		return nil
+	}
+	if !j.comment {
+		return nil
+	}
+	if j.cached != nil {
+		return j.cached
+	}
+	out := line{text: j.pick.text, language: DefaultLanguage, latency: j.latency}
+	if j.ask {
+		if j.reason == "" && j.st.used[j.text] {
+			j.reason = reasonRepeat
+		}
+		if j.reason == "" {
+			out = line{text: j.text, language: cfg.Language, persona: cfg.Persona, model: j.model, latency: j.latency}
+			j.st.commitText(j.text)
+		} else {
+			out.fallback, out.reason = true, j.reason
+		}
+	}
+	if id := j.ev.GetId(); id != "" {
+		j.ms.byID[id] = out
+	}
+	return out.proto()
 }
 
 // matchState is what the stage remembers about one match.
@@ -255,10 +429,10 @@ type matchState struct {
 	info  *pb.MatchInfo
 	names *names
 
-	innings int       // innings the line state below belongs to
-	prev    *snapshot // the current innings after the last event
-	lines   *lineState
-	byID    map[string]line // lines already written this innings, by event ID
+	innings int                // the latest innings seen
+	prev    *snapshot          // that innings' card after the last event
+	lines   map[int]*lineState // lines used, by innings
+	byID    map[string]line    // lines already written, by event ID
 }
 
 // line is a finished line, kept so a re-delivered event gets the same one.
@@ -274,64 +448,21 @@ func (l line) proto() *pb.Commentary {
 }
 
 func newMatchState(match string) *matchState {
-	return &matchState{match: match, names: newNames(nil), lines: newLineState(), byID: map[string]line{}}
+	return &matchState{match: match, names: newNames(nil), lines: map[int]*lineState{}, byID: map[string]line{}}
 }
 
-// enterInnings resets the per-innings line state when the innings changes.
-func (ms *matchState) enterInnings(n int) {
-	if n == ms.innings {
-		return
+// linesFor returns the line state of innings n.
+func (ms *matchState) linesFor(n int) *lineState {
+	st := ms.lines[n]
+	if st == nil {
+		st = newLineState()
+		ms.lines[n] = st
 	}
-	ms.innings = n
-	ms.lines = newLineState()
-	ms.byID = map[string]line{}
-	if ms.prev != nil && ms.prev.innings != n {
-		ms.prev = nil
-	}
-}
-
-// comment produces ev's line, or nil when ev gets none. done reports the
-// match is over and its state may go.
-func (ms *matchState) comment(ctx context.Context, eng *engine, l *llm, cfg Config, ev *sdk.Event) (c *pb.Commentary, done bool) {
-	if info := ev.GetInfo(); info != nil {
-		ms.info = info
-		ms.names = newNames(info)
-	}
-	f, ok := ms.facts(ev)
-	if ev.GetScorecard() != nil && f.innings > 0 {
-		defer func() { ms.prev = takeSnapshot(ev.GetScorecard(), f.innings) }()
-	}
-	if !ok {
-		return nil, false
-	}
-	done = f.kind == kindResult
-	if prev, ok := ms.byID[ev.GetId()]; ok && ev.GetId() != "" {
-		return prev.proto(), done
-	}
-	start := time.Now()
-	pick := eng.line(ms.lines, ms.names, &f)
-	out := line{text: pick.text, language: DefaultLanguage}
-	if l != nil {
-		text, model, reason := l.generate(ctx, &f, ms.names, pick.text, ms.lines, nil)
-		if reason == "" {
-			out = line{text: text, language: cfg.Language, persona: cfg.Persona, model: model}
-		} else {
-			out.fallback, out.reason = true, reason
-		}
-	}
-	if out.model != "" {
-		ms.lines.commitText(out.text)
-	} else {
-		ms.lines.commit(pick)
-	}
-	out.latency = time.Since(start)
-	if ev.GetId() != "" {
-		ms.byID[ev.GetId()] = out
-	}
-	return out.proto(), done
+	return st
 }
 
 var (
-	_ sdk.Stage     = (*Stage)(nil)
-	_ sdk.Describer = (*Stage)(nil)
+	_ sdk.Stage      = (*Stage)(nil)
+	_ sdk.BatchStage = (*Stage)(nil)
+	_ sdk.Describer  = (*Stage)(nil)
 )

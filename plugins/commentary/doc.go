@@ -15,10 +15,12 @@
 // Every name and number in a line comes from the event and its scorecard
 // (facts.go derives both engines' facts from them).
 //
-// Concurrency: Process may be called concurrently for different matches;
-// the events of one match must arrive in order, one at a time (the SDK and
-// the pipeline's per-match lanes guarantee this). Per-match state is guarded
-// by a per-match mutex held for the whole of Process, including the LLM
-// call, so lines of one match are produced in order. Process sets
+// Concurrency: Process and ProcessBatch may be called concurrently for
+// different matches; the events of one match must arrive in order (the SDK
+// and the pipeline's per-match lanes guarantee this). A batch holds the
+// state of each of its matches for the whole call. Template lines are
+// written in event order; the batch's LLM requests then run concurrently,
+// at most maxParallel at once, each bounded by llm.timeout and by the
+// caller's deadline; their lines are accepted in event order. Process sets
 // ev.Commentary on the event it is given and returns that event.
 package commentary

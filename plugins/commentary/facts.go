@@ -129,8 +129,7 @@ func (f *facts) extraRuns() int { return f.wides + f.noballs + f.byes + f.legbye
 
 func (f *facts) totalRuns() int { return f.runsBat + f.extraRuns() }
 
-// facts derives the facts of ev, or reports that ev gets no line. It also
-// moves the match state to ev's innings.
+// facts derives the facts of ev, or reports that ev gets no line.
 func (ms *matchState) facts(ev *pb.Event) (facts, bool) {
 	switch ev.GetKind() {
 	case "ball":
@@ -138,14 +137,12 @@ func (ms *matchState) facts(ev *pb.Event) (facts, bool) {
 		if b == nil {
 			return facts{}, false
 		}
-		ms.enterInnings(int(b.GetInnings()))
 		return ms.ballFacts(ev, b), true
 	case "innings":
 		in := ev.GetInnings()
 		if in == nil {
 			return facts{}, false
 		}
-		ms.enterInnings(int(in.GetNumber()))
 		return ms.inningsFacts(ev, in), true
 	case "status":
 		st := ev.GetStatus()

@@ -140,29 +140,37 @@ func newLLM(cfg Config, key string) *llm {
 	}
 }
 
-// generate asks the model for a line about f. templateLine is given to the
-// model as a plain reference. onDelta, when not nil, receives each piece of
-// streamed text as it arrives (for streaming partial commentary to
-// frontends). On success reason is empty; otherwise it says why the
-// template line must stand in.
-func (l *llm) generate(ctx context.Context, f *facts, nm *names, templateLine string, st *lineState, onDelta func(string)) (text, model, reason string) {
+// generate asks the model for a line from factList (facts.list).
+// templateLine is given to the model as a plain reference. onDelta, when
+// not nil, receives each piece of streamed text as it arrives (for
+// streaming partial commentary to frontends). On success reason is empty;
+// otherwise it says why the template line must stand in. It is safe for
+// concurrent use.
+func (l *llm) generate(ctx context.Context, factList []string, templateLine string, onDelta func(string)) (text, model, reason string) {
 	l.mu.Lock()
 	allow := l.breaker.allow()
 	l.mu.Unlock()
 	if !allow {
 		return "", "", reasonSkipped
 	}
-	text, model, reason = l.ask(ctx, f, nm, templateLine, st, onDelta)
+	text, model, reason = l.ask(ctx, factList, templateLine, onDelta)
 	l.mu.Lock()
 	l.breaker.record(reason)
 	l.mu.Unlock()
 	return text, model, reason
 }
 
-func (l *llm) ask(ctx context.Context, f *facts, nm *names, templateLine string, st *lineState, onDelta func(string)) (text, model, reason string) {
-	ctx, cancel := context.WithTimeout(ctx, l.timeout)
+// deadlineMargin is kept free before the caller's own deadline, so the
+// template line can still be returned in time.
+const deadlineMargin = 100 * time.Millisecond
+
+func (l *llm) ask(ctx context.Context, factList []string, templateLine string, onDelta func(string)) (text, model, reason string) {
+	deadline := time.Now().Add(l.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Add(-deadlineMargin).Before(deadline) {
+		deadline = d.Add(-deadlineMargin)
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	factList := f.list(nm)
 	req := openai.ChatCompletionRequest{
 		Model: l.model,
 		Messages: []openai.ChatCompletionMessage{
@@ -197,9 +205,6 @@ func (l *llm) ask(ctx context.Context, f *facts, nm *names, templateLine string,
 	}
 	if !grounded(text, strings.Join(factList, "\n")+"\n"+templateLine) {
 		return "", "", reasonUngrounded
-	}
-	if st.used[text] {
-		return "", "", reasonRepeat
 	}
 	if model == "" {
 		model = l.model

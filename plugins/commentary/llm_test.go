@@ -301,7 +301,7 @@ func TestStreamDeltas(t *testing.T) {
 	l := newLLM(Config{LLM: LLMConfig{BaseURL: f.srv.URL + "/v1", Stream: true}}.withDefaults(), "")
 	fa := facts{kind: kindBall, over: "0.1", bowler: "Haris Rauf", batter: "JC Buttler", runsBat: 4, innings: 1}
 	var got []string
-	text, model, reason := l.generate(context.Background(), &fa, newNames(nil), "Haris Rauf to Buttler, FOUR!", newLineState(),
+	text, model, reason := l.generate(context.Background(), fa.list(newNames(nil)), "Haris Rauf to Buttler, FOUR!",
 		func(d string) { got = append(got, d) })
 	if reason != "" || text != "FOUR! Buttler off Haris Rauf." || model != fakeModel {
 		t.Fatalf("generate = %q, %q, %q", text, model, reason)
@@ -421,5 +421,87 @@ func TestLLMBreaker(t *testing.T) {
 	mu.Unlock()
 	if c := s.bowlC(dot("JC Buttler", "Haris Rauf")); c.GetFallback() {
 		t.Fatalf("after recovery: %v, want the model's line", c)
+	}
+}
+
+// The LLM requests of a batch run concurrently: the fake server answers
+// none until all four have arrived, so one-at-a-time requests would time
+// out.
+func TestLLMBatchConcurrent(t *testing.T) {
+	const n = 4
+	var mu sync.Mutex
+	arrived := 0
+	all := make(chan struct{})
+	f := newFakeLLM(t, func(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest) {
+		user := req.Messages[1].Content
+		if !strings.Contains(user, "event: ball") {
+			completion("Here we go.", "stop")(w, r, req)
+			return
+		}
+		mu.Lock()
+		if arrived++; arrived == n {
+			close(all)
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+		case <-r.Context().Done():
+			return
+		}
+		i := strings.Index(user, "event: ball ")
+		over := strings.Fields(user[i+len("event: ball "):])[0]
+		completion("Ball "+over+": Buttler against Haris Rauf.", "stop")(w, r, req)
+	})
+	st := llmStage(t, f, false, "3s")
+	s := newSim(t, st, "m")
+	var batch []*pb.Event
+	for i := range n {
+		b := dot("JC Buttler", "Haris Rauf")
+		b.Innings, b.Over, b.Ball, b.Legal, b.BattingTeam = 1, 0, int32(i+1), true, "England"
+		ev := &pb.Event{Id: fmt.Sprintf("m/1.0.%d.0", i+1), Match: "m", Kind: "ball", Ball: b}
+		s.sc.apply(ev)
+		batch = append(batch, ev)
+	}
+	outs, errs := st.ProcessBatch(context.Background(), batch)
+	if errs != nil {
+		t.Fatalf("errors: %v", errs)
+	}
+	for i, out := range outs {
+		c := out[0].GetCommentary()
+		want := fmt.Sprintf("Ball 0.%d: Buttler against Haris Rauf.", i+1)
+		if c.GetFallback() || c.GetText() != want {
+			t.Errorf("event %d: %v, want %q from the model", i, c, want)
+		}
+	}
+}
+
+// The caller's deadline (the pipeline's per-batch timeout) wins over a
+// longer llm.timeout, with a margin to return the template line in time.
+func TestLLMCallerDeadline(t *testing.T) {
+	var f *fakeLLM
+	f = newFakeLLM(t, func(w http.ResponseWriter, r *http.Request, _ *openai.ChatCompletionRequest) {
+		select {
+		case <-r.Context().Done():
+		case <-f.release:
+		}
+	})
+	st := llmStage(t, f, false, "1m")
+	b := aFour()
+	b.Innings, b.Ball, b.Legal = 1, 1, true
+	ev := &pb.Event{Id: "m/1.0.1.0", Match: "m", Kind: "ball", Ball: b}
+	const deadline = 400 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	out, err := st.Process(ctx, ev)
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := out[0].GetCommentary(); !c.GetFallback() || c.GetReason() != "timeout" {
+		t.Fatalf("commentary = %v, want a timeout fallback", c)
+	}
+	if elapsed > deadline+2*time.Second { // the caller's deadline, not the minute of llm.timeout
+		t.Errorf("returned after %v, want about the caller's deadline %v", elapsed, deadline)
 	}
 }

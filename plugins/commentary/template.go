@@ -202,7 +202,9 @@ func rank(seed, cat string, i int) uint64 {
 }
 
 // candidates returns p's usable variants in order of preference: seeded
-// order, with the category's recently used variants last.
+// order, with variants that would print one value twice (the striker as
+// both {batter} and {out}) last, and before them the category's recently
+// used variants.
 func (e *engine) candidates(st *lineState, seed string, p part) []candidate {
 	for _, cat := range p.cats {
 		phs := e.bank[cat]

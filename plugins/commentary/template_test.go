@@ -350,6 +350,25 @@ func TestRedeliveryKeepsLine(t *testing.T) {
 	if got := out[0].GetCommentary().GetText(); got != first {
 		t.Fatalf("re-delivered ball got %q, want the same line %q", got, first)
 	}
+
+	// A late copy in the next innings changes nothing there either.
+	s.endInnings()
+	s.startInnings(&pb.Target{Runs: 200, Overs: 20})
+	seen := map[string]bool{}
+	for i := range 60 {
+		if i == 30 {
+			ev := &pb.Event{Id: "m/1.0.1.0", Match: "m", Kind: "ball", Ball: b, Scorecard: s.sc.sc}
+			out, err := st.Process(context.Background(), ev)
+			if err != nil || out[0].GetCommentary().GetText() != first {
+				t.Fatalf("late re-delivery got %v, %v; want %q", out, err, first)
+			}
+		}
+		l := s.bowl(dot("Babar Azam", "MM Ali"))
+		if seen[l] {
+			t.Fatalf("line %d of innings 2 repeats: %q", i, l)
+		}
+		seen[l] = true
+	}
 }
 
 func TestPassThrough(t *testing.T) {
