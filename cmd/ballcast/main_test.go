@@ -22,7 +22,7 @@ import (
 	"github.com/ballcast/ballcast/core/scorereport"
 	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/internal/refscore"
-	"github.com/ballcast/ballcast/internal/testdata"
+	"github.com/ballcast/ballcast/internal/cricsheettest"
 	"github.com/ballcast/ballcast/pipeline"
 )
 
@@ -247,7 +247,7 @@ func tail(s string, n int) string {
 }
 
 func TestScorecardMatchesCricsheet(t *testing.T) {
-	for _, f := range testdata.CricsheetFiles(t) {
+	for _, f := range cricsheettest.CricsheetFiles(t) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			var out, errb bytes.Buffer
 			if err := run(t.Context(), []string{"scorecard", f, "--json"}, &out, &errb); err != nil {

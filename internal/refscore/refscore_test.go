@@ -8,14 +8,14 @@ import (
 
 	"github.com/ballcast/ballcast/core/scorereport"
 	"github.com/ballcast/ballcast/internal/refscore"
-	"github.com/ballcast/ballcast/internal/testdata"
+	"github.com/ballcast/ballcast/internal/cricsheettest"
 )
 
 // TestIdentities checks SOURCES.md's identities on every dev match: batter
 // runs + extras = total = bowler runs + byes + leg-byes + penalty, and one
 // fall of wicket per wicket.
 func TestIdentities(t *testing.T) {
-	for _, path := range testdata.CricsheetFiles(t) {
+	for _, path := range cricsheettest.CricsheetFiles(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			data, err := os.ReadFile(path)
 			if err != nil {
@@ -58,7 +58,7 @@ func TestKnownLines(t *testing.T) {
 		{"1336043.json", 0, scorereport.Batter{Name: "JE Root", Runs: 118, Balls: 152, Fours: 7, Sixes: 4, Out: "not out"}},
 		{"1336043.json", 1, scorereport.Batter{Name: "UT Khawaja", Runs: 141, Balls: 321, Fours: 14, Sixes: 3, Out: "bowled"}},
 	}
-	dir := testdata.CricsheetDir(t)
+	dir := cricsheettest.CricsheetDir(t)
 	for _, tc := range tests {
 		t.Run(tc.file+"/"+tc.batter.Name, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join(dir, tc.file))

@@ -11,7 +11,7 @@ import (
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/event/eventpb"
 	"github.com/ballcast/ballcast/core/source/replay"
-	"github.com/ballcast/ballcast/internal/testdata"
+	"github.com/ballcast/ballcast/internal/cricsheettest"
 	"github.com/ballcast/ballcast/plugins/commentary"
 	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
 	"github.com/ballcast/ballcast/plugins/sdk/sdktest"
@@ -26,7 +26,7 @@ const sampleMatch = "1298179"
 // facts the test computes on its own from the balls.
 func TestWholeMatches(t *testing.T) {
 	words := commentary.BankWords()
-	for _, path := range testdata.CricsheetFiles(t) {
+	for _, path := range cricsheettest.CricsheetFiles(t) {
 		id := strings.TrimSuffix(filepath.Base(path), ".json")
 		t.Run(id, func(t *testing.T) {
 			data, err := os.ReadFile(path)

@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ballcast/ballcast/internal/testdata"
+	"github.com/ballcast/ballcast/internal/cricsheettest"
 	"github.com/ballcast/ballcast/plugins/stats"
 )
 
@@ -14,7 +14,7 @@ import (
 func BenchmarkStatsProcess(b *testing.B) {
 	for _, name := range []string{"1298179.json", "1336043.json"} {
 		b.Run(name, func(b *testing.B) {
-			_, _, evs := matchEvents(b, filepath.Join(testdata.CricsheetDir(b), name))
+			_, _, evs := matchEvents(b, filepath.Join(cricsheettest.CricsheetDir(b), name))
 			s := stats.New()
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -13,7 +13,7 @@ import (
 	"github.com/ballcast/ballcast/core/scorereport"
 	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/internal/refscore"
-	"github.com/ballcast/ballcast/internal/testdata"
+	"github.com/ballcast/ballcast/internal/cricsheettest"
 	"github.com/ballcast/ballcast/plugins/sdk"
 	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
 	"github.com/ballcast/ballcast/plugins/sdk/sdktest"
@@ -127,7 +127,7 @@ func assertReport(t testing.TB, got, want scorereport.Report) {
 // TestRealMatches replays every dev match through the stage over gRPC and
 // compares the final scorecard with the reference scorer.
 func TestRealMatches(t *testing.T) {
-	for _, path := range testdata.CricsheetFiles(t) {
+	for _, path := range cricsheettest.CricsheetFiles(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			t.Parallel()
 			id, data, evs := matchEvents(t, path)
@@ -158,7 +158,7 @@ func TestRealMatches(t *testing.T) {
 // event sent twice and every seventh ball corrected twice (first wrongly, then back to
 // the truth): the final scorecard must still match the reference.
 func TestRealMatchesRedelivered(t *testing.T) {
-	for _, path := range testdata.CricsheetFiles(t) {
+	for _, path := range cricsheettest.CricsheetFiles(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			t.Parallel()
 			_, data, evs := matchEvents(t, path)
@@ -192,7 +192,7 @@ func TestRealMatchesRedelivered(t *testing.T) {
 // The scorecard is live: at the end of every innings of a real match the
 // card for that innings already holds its final figures.
 func TestRealMatchLiveInnings(t *testing.T) {
-	path := filepath.Join(testdata.CricsheetDir(t), "1263472.json")
+	path := filepath.Join(cricsheettest.CricsheetDir(t), "1263472.json")
 	_, data, evs := matchEvents(t, path)
 	want, err := refscore.Score(data)
 	if err != nil {
