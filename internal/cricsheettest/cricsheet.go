@@ -25,7 +25,7 @@ func CricsheetDir(t testing.TB) string {
 	t.Helper()
 	if dir := os.Getenv(CricsheetEnv); dir != "" {
 		if !isDir(dir) {
-			t.Fatalf("testdata: %s=%s: not a directory", CricsheetEnv, dir)
+			t.Fatalf("cricsheettest: %s=%s: not a directory", CricsheetEnv, dir)
 		}
 		return dir
 	}
@@ -48,7 +48,7 @@ func CricsheetDir(t testing.TB) string {
 			dir = parent
 		}
 	}
-	t.Fatalf("testdata: %s not found above %v; set %s", cricsheetRel, starts, CricsheetEnv)
+	t.Fatalf("cricsheettest: %s not found above %v; set %s", cricsheetRel, starts, CricsheetEnv)
 	return ""
 }
 
@@ -59,10 +59,10 @@ func CricsheetFiles(t testing.TB) []string {
 	dir := CricsheetDir(t)
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
-		t.Fatalf("testdata: list %s: %v", dir, err)
+		t.Fatalf("cricsheettest: list %s: %v", dir, err)
 	}
 	if len(files) == 0 {
-		t.Fatalf("testdata: no *.json match files in %s", dir)
+		t.Fatalf("cricsheettest: no *.json match files in %s", dir)
 	}
 	sort.Strings(files)
 	return files
