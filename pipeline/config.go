@@ -62,6 +62,16 @@ type Config struct {
 	// File is the name the configuration was read from, as used in error
 	// messages. It is set by Parse and Load, not read from YAML.
 	File string `yaml:"-"`
+
+	doc Section // the whole document, for Errorf
+}
+
+// Errorf returns a *ConfigError positioned at the node at path in the
+// file (e.g. "stages[1].plugin"), or at the top of the file when there is
+// no such node. Callers that check a config further (the CLI resolving
+// plugins) use it to report problems in the same form.
+func (c *Config) Errorf(path, format string, args ...any) error {
+	return c.doc.Errorf(path, format, args...)
 }
 
 // SourceConfig is one entry of "sources".
@@ -271,6 +281,7 @@ func Parse(file string, data []byte, opts *LoadOptions) (*Config, error) {
 	v.validate(&c, opts)
 	errs = append(errs, v.errs...)
 	c.File = file
+	c.doc = Section{file: file, line: 1, col: 1, root: root}
 	return &c, joinConfigErrors(errs)
 }
 

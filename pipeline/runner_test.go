@@ -127,7 +127,9 @@ func TestRunnerBatchesABacklog(t *testing.T) {
 	in <- evs[0]
 	sink := pipelinetest.NewSink()
 	done := make(chan error, 1)
-	go func() { done <- pipeline.NewRunner([]pipeline.Spec{{Name: "g", Stage: g, Batch: 16}}, sink, zerolog.Nop()).Run(t.Context(), in) }()
+	go func() {
+		done <- pipeline.NewRunner([]pipeline.Spec{{Name: "g", Stage: g, Batch: 16}}, sink, zerolog.Nop()).Run(t.Context(), in)
+	}()
 	<-g.entered // the first event is in the stage; queue the rest behind it
 	for _, ev := range evs[1:] {
 		in <- ev

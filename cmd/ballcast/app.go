@@ -81,14 +81,18 @@ func buildSources(cfg *pipeline.Config) ([]ingest.Source, error) {
 		out  []ingest.Source
 		errs []error
 	)
-	for _, sc := range cfg.Sources {
+	for i, sc := range cfg.Sources {
 		mk, ok := sourceFactories[sc.Type]
 		if !ok {
-			errs = append(errs, fmt.Errorf("source %s: unknown type %q", sc.Name, sc.Type))
+			errs = append(errs, cfg.Errorf(fmt.Sprintf("sources[%d].type", i), "unknown source type %q", sc.Type))
 			continue
 		}
 		src, err := mk(sc.Config)
 		if err != nil {
+			var ce *pipeline.ConfigError
+			if !errors.As(err, &ce) {
+				err = cfg.Errorf(fmt.Sprintf("sources[%d]", i), "%v", err)
+			}
 			errs = append(errs, err)
 			continue
 		}

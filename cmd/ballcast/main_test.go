@@ -21,8 +21,8 @@ import (
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/scorereport"
 	"github.com/ballcast/ballcast/core/source/replay"
-	"github.com/ballcast/ballcast/internal/refscore"
 	"github.com/ballcast/ballcast/internal/cricsheettest"
+	"github.com/ballcast/ballcast/internal/refscore"
 	"github.com/ballcast/ballcast/pipeline"
 )
 
@@ -59,12 +59,8 @@ func (s *syncBuffer) String() string {
 // a free loopback port.
 func startTestServer(t *testing.T, speed string, logs *syncBuffer) *server {
 	t.Helper()
-	cfg, err := loadConfig("")
-	if err != nil {
-		t.Fatal(err)
-	}
 	yml := strings.Replace(string(mustDefault(t)), "speed: 20x", "speed: "+speed, 1)
-	cfg, err = pipeline.Parse("e2e.yaml", []byte(yml), &pipeline.LoadOptions{SourceTypes: sourceTypes(), Env: func(string) (string, bool) { return "", false }})
+	cfg, err := pipeline.Parse("e2e.yaml", []byte(yml), &pipeline.LoadOptions{SourceTypes: sourceTypes(), Env: func(string) (string, bool) { return "", false }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,13 +281,13 @@ func TestValidate(t *testing.T) {
 			t.Errorf("line without file:line:col: %q", l)
 		}
 	}
-	for _, want := range []string{"sped", "soon", "ignore", "duplicate"} {
+	for _, want := range []string{"sped", "soon", "ignore", "duplicate", "no-such-plugin"} {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("output does not mention %q:\n%s", want, errb.String())
 		}
 	}
-	if len(lines) < 4 {
-		t.Fatalf("got %d problems, want every one of the 4:\n%s", len(lines), errb.String())
+	if len(lines) < 5 {
+		t.Fatalf("got %d problems, want every one of the 5:\n%s", len(lines), errb.String())
 	}
 
 	out.Reset()

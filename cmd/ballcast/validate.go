@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/ballcast/ballcast/broadcast"
+	"github.com/ballcast/ballcast/pipeline"
 )
 
 // cmdValidate checks a pipeline file without running it: syntax, schema,
@@ -38,10 +40,15 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 
 func validateFile(path, pluginDir string) error {
 	cfg, err := loadConfig(path)
-	if err != nil {
-		return err
+	if cfg == nil {
+		return err // not YAML, or not a mapping: nothing more to check
 	}
+	// A partial config comes with its schema errors; keep checking the
+	// rest so every problem is reported at once.
 	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := buildSources(cfg); err != nil {
 		errs = append(errs, err)
 	}
@@ -53,8 +60,40 @@ func validateFile(path, pluginDir string) error {
 	}
 	for i, sc := range cfg.Stages {
 		if _, err := pluginCommand(sc.Plugin, pluginDir); err != nil {
-			errs = append(errs, sc.Config.Errorf("", "stages[%d]: %v", i, err))
+			errs = append(errs, cfg.Errorf(fmt.Sprintf("stages[%d].plugin", i), "%v", err))
 		}
 	}
-	return errors.Join(errs...)
+	return sortByPosition(errs)
+}
+
+// sortByPosition flattens joined errors and orders them by file position,
+// so the report reads top to bottom.
+func sortByPosition(errs []error) error {
+	var flat []error
+	var walk func(error)
+	walk = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		flat = append(flat, err)
+	}
+	for _, err := range errs {
+		walk(err)
+	}
+	pos := func(err error) (int, int) {
+		var ce *pipeline.ConfigError
+		if errors.As(err, &ce) {
+			return ce.Line, ce.Col
+		}
+		return 1 << 30, 0
+	}
+	sort.SliceStable(flat, func(i, j int) bool {
+		li, ci := pos(flat[i])
+		lj, cj := pos(flat[j])
+		return li < lj || li == lj && ci < cj
+	})
+	return errors.Join(flat...)
 }
