@@ -37,7 +37,8 @@ func New(log zerolog.Logger, sources ...Source) *Loop {
 
 // Run runs every source and sends sequenced events to out until all sources
 // have returned or ctx is done. It closes out when it returns. A source that
-// fails is logged and the others carry on; Run returns the joined errors.
+// fails is logged and the others carry on; Run returns the joined errors,
+// or ctx's error when it was cancelled.
 func (l *Loop) Run(ctx context.Context, out chan<- event.Event) error {
 	defer close(out)
 	raw := make(chan event.Event, 256)
@@ -74,6 +75,9 @@ func (l *Loop) Run(ctx context.Context, out chan<- event.Event) error {
 				return err
 			}
 		default:
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			return errors.Join(errs...)
 		}
 	}
