@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// mainEnv makes the test binary run main instead of the tests, so that the
+// in-process benchmark can re-execute it as its plugins (go-plugin's
+// helper-process trick).
+const mainEnv = "BALLCAST_BENCH_RUN_MAIN"
+
+// TestMain runs main when mainEnv is set, and the tests otherwise.
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestQuickRun runs the whole benchmark once, short, and checks that every
+// figure was printed with a positive value (and ratio, where it has a
+// reference). It asserts nothing about speed.
+func TestQuickRun(t *testing.T) {
+	t.Setenv(mainEnv, "1") // inherited by the plugin processes
+	var out, progress bytes.Buffer
+	if err := run(t.Context(), []string{"-quick", "-runs", "1", "-json"}, &out, &progress); err != nil {
+		t.Fatalf("run: %v\n%s", err, progress.String())
+	}
+	var res result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("decode -json output: %v\n%s", err, out.String())
+	}
+	got := map[string]figure{}
+	for _, f := range res.Figures {
+		got[f.Name] = f
+	}
+	for _, sec := range sections {
+		for _, s := range sec.specs {
+			f, ok := got[s.name]
+			if !ok {
+				t.Errorf("figure %s missing", s.name)
+				continue
+			}
+			if !(f.Value > 0) || len(f.Values) != 1 {
+				t.Errorf("figure %s = %v (per run %v), want one positive value", s.name, f.Value, f.Values)
+			}
+			if s.ref != "" && !(f.Ratio > 0) {
+				t.Errorf("figure %s ratio = %v, want > 0", s.name, f.Ratio)
+			}
+		}
+	}
+	if res.Settings.Runs != 1 || res.Settings.Events != 50 || res.Settings.ThroughputEvents <= 0 {
+		t.Errorf("settings = %+v, want 1 run of 50 events and some throughput events", res.Settings)
+	}
+	if res.Settings.EventBytesIn <= 0 || res.Settings.EventBytesOut <= res.Settings.EventBytesIn {
+		t.Errorf("event sizes in %v, out %v: want out > in > 0 (stats adds the scorecard)", res.Settings.EventBytesIn, res.Settings.EventBytesOut)
+	}
+
+	// The table prints the same figures: one row per figure, its label in
+	// the first column, then the value and, with a reference, the ratio.
+	var table bytes.Buffer
+	writeTable(&table, &res)
+	rows := tableRows(t, table.String())
+	for _, sec := range sections {
+		for _, s := range sec.specs {
+			fields, ok := rows[sec.title+"|"+s.label]
+			if !ok {
+				t.Errorf("table: no row %q in section %q\n%s", s.label, sec.title, table.String())
+				continue
+			}
+			cols := 1
+			if s.ref != "" {
+				cols = 3 // value, unit, ratio
+			}
+			for _, i := range []int{0, cols - 1} {
+				if i >= len(fields) {
+					t.Errorf("table row %q: %d columns, want more", s.label, len(fields))
+					break
+				}
+				if v, err := strconv.ParseFloat(fields[i], 64); err != nil || !(v > 0) {
+					t.Errorf("table row %q: column %d is %q, want a positive number", s.label, i, fields[i])
+				}
+			}
+		}
+	}
+}
+
+// tableRows maps "section|label" to the fields after the label column.
+func tableRows(t *testing.T, table string) map[string][]string {
+	t.Helper()
+	width, _ := strconv.Atoi(labelWidth)
+	rows := map[string][]string{}
+	section := ""
+	for line := range strings.SplitSeq(table, "\n") {
+		if !strings.HasPrefix(line, "  ") {
+			if line != "" {
+				section = line
+			}
+			continue
+		}
+		r := []rune(line) // the label column is padded in runes
+		if len(r) < 2+width {
+			continue
+		}
+		label := strings.TrimSpace(string(r[2 : 2+width]))
+		key := section + "|" + label
+		if _, dup := rows[key]; dup {
+			t.Errorf("table: two rows %q in section %q", label, section)
+		}
+		rows[key] = strings.Fields(string(r[2+width:]))
+	}
+	return rows
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+)
+
+// result is everything one invocation measured; -json prints it as is.
+type result struct {
+	Machine        machine  `json:"machine"`
+	Settings       settings `json:"settings"`
+	Figures        []figure `json:"figures"`
+	ElapsedSeconds float64  `json:"elapsed_seconds"`
+}
+
+type machine struct {
+	CPUs   int    `json:"cpus"`
+	CPU    string `json:"cpu"`
+	Go     string `json:"go"`
+	OSArch string `json:"os_arch"`
+	// Load is the 1-minute load average from /proc/loadavg at the start
+	// and the end of the run: how shared the machine was.
+	Load [2]float64 `json:"load"`
+	// CPUPressure is Linux PSI "some avg60" at the start and the end: the
+	// percentage of time a runnable task was waiting for a CPU.
+	CPUPressure [2]float64 `json:"cpu_pressure_percent"`
+}
+
+type settings struct {
+	Runs             int     `json:"runs"`
+	Events           int     `json:"events"`            // timed events per latency figure
+	Matches          int     `json:"matches"`           // concurrent matches in the throughput figures
+	ThroughputEvents int     `json:"throughput_events"` // events per throughput figure
+	Batch            int     `json:"batch"`
+	Data             string  `json:"data,omitempty"`
+	EventBytesIn     float64 `json:"event_bytes_in"`  // mean wire size of an event of the bundled match
+	EventBytesOut    float64 `json:"event_bytes_out"` // the same after stats and commentary (live stream figure)
+}
+
+// figure is one reported number: the median over the runs of its value and
+// of its ratio to its reference measured in the same run.
+type figure struct {
+	Name    string    `json:"name"`
+	Section string    `json:"section"`
+	Label   string    `json:"label"`
+	Unit    string    `json:"unit"`
+	Value   float64   `json:"value"`
+	Ref     string    `json:"ref,omitempty"`   // the reference figure's name; "" for comparisons
+	Ratio   float64   `json:"ratio,omitempty"` // median of value / reference per run
+	Values  []float64 `json:"values"`          // per run
+}
+
+type figureSpec struct {
+	name, label, unit, ref string
+}
+
+type section struct {
+	title string
+	specs []figureSpec
+}
+
+// sections lists every figure in print order. A comparison has no ref; its
+// value is itself a ratio of two figures of the same run.
+var sections = []section{
+	{"a. reference: one ball event to the echo plugin and back", []figureSpec{
+		{"ref.bare_unary.p50", "bare go-plugin unary call  p50", "µs", "ref.bare_unary.p50"},
+		{"ref.bare_unary.p99", "bare go-plugin unary call  p99", "µs", "ref.bare_unary.p99"},
+		{"ref.host_stream.p50", "pluginhost, stream        p50", "µs", "ref.bare_unary.p50"},
+		{"ref.host_stream.p99", "pluginhost, stream        p99", "µs", "ref.bare_unary.p99"},
+		{"ref.host_unary.p50", "pluginhost, unary         p50", "µs", "ref.bare_unary.p50"},
+		{"ref.host_unary.p99", "pluginhost, unary         p99", "µs", "ref.bare_unary.p99"},
+	}},
+	{"b. live latency: one event in flight through the runner (ratio = echo round trips)", []figureSpec{
+		{"live.stream.p50", "dedup→stats→commentary, stream  p50", "µs", "ref.bare_unary.p50"},
+		{"live.stream.p99", "dedup→stats→commentary, stream  p99", "µs", "ref.bare_unary.p99"},
+		{"live.unary.p50", "dedup→stats→commentary, unary   p50", "µs", "ref.bare_unary.p50"},
+		{"live.unary.p99", "dedup→stats→commentary, unary   p99", "µs", "ref.bare_unary.p99"},
+		{"live.echo3_stream.p50", "echo→echo→echo, stream          p50", "µs", "ref.bare_unary.p50"},
+		{"live.echo3_stream.p99", "echo→echo→echo, stream          p99", "µs", "ref.bare_unary.p99"},
+		{"live.echo3_unary.p50", "echo→echo→echo, unary           p50", "µs", "ref.bare_unary.p50"},
+		{"live.echo3_unary.p99", "echo→echo→echo, unary           p99", "µs", "ref.bare_unary.p99"},
+		{"live.inproc.p50", "the three stages in process     p50", "µs", "ref.bare_unary.p50"},
+		{"live.inproc.p99", "the three stages in process     p99", "µs", "ref.bare_unary.p99"},
+	}},
+	{"c. throughput: matches replayed concurrently, batch 64", []figureSpec{
+		{"tput.echo3_stream", "echo→echo→echo, stream", "events/s", "tput.echo3_stream"},
+		{"tput.echo3_unary", "echo→echo→echo, unary", "events/s", "tput.echo3_stream"},
+		{"tput.stream", "dedup→stats→commentary, stream", "events/s", "tput.echo3_stream"},
+		{"tput.unary", "dedup→stats→commentary, unary", "events/s", "tput.echo3_stream"},
+		{"tput.inproc", "the three stages in process", "events/s", "tput.echo3_stream"},
+	}},
+	{"d. plugin start: exec + handshake + Describe + Configure, p50", []figureSpec{
+		{"start.exec", "exec this binary, exit (no plugin)", "ms", "start.exec"},
+		{"start.echo", "echo", "ms", "start.exec"},
+		{"start.dedup", "dedup", "ms", "start.exec"},
+		{"start.stats", "stats", "ms", "start.exec"},
+		{"start.commentary", "commentary", "ms", "start.exec"},
+		{"start.bare_mtls", "echo, bare go-plugin, AutoMTLS on", "ms", "start.exec"},
+		{"start.bare_plain", "echo, bare go-plugin, AutoMTLS off", "ms", "start.exec"},
+	}},
+	{"e. CPU time per event, host + plugin processes (hardly affected by a busy machine)", []figureSpec{
+		{"cpu.live_echo3_stream", "live: echo→echo→echo, stream", "µs", "cpu.live_echo3_stream"},
+		{"cpu.live_echo3_unary", "live: echo→echo→echo, unary", "µs", "cpu.live_echo3_stream"},
+		{"cpu.live_stream", "live: dedup→stats→commentary, stream", "µs", "cpu.live_echo3_stream"},
+		{"cpu.live_unary", "live: dedup→stats→commentary, unary", "µs", "cpu.live_echo3_stream"},
+		{"cpu.live_inproc", "live: the three stages in process", "µs", "cpu.live_echo3_stream"},
+		{"cpu.tput_echo3_stream", "batch 64: echo→echo→echo, stream", "µs", "cpu.tput_echo3_stream"},
+		{"cpu.tput_echo3_unary", "batch 64: echo→echo→echo, unary", "µs", "cpu.tput_echo3_stream"},
+		{"cpu.tput_stream", "batch 64: dedup→stats→commentary, stream", "µs", "cpu.tput_echo3_stream"},
+		{"cpu.tput_unary", "batch 64: dedup→stats→commentary, unary", "µs", "cpu.tput_echo3_stream"},
+		{"cpu.tput_inproc", "batch 64: the three stages in process", "µs", "cpu.tput_echo3_stream"},
+	}},
+	{"f. stream vs unary, same run (>1: stream is better)", []figureSpec{
+		{"cmp.echo_p50", "one echo call p50: unary ÷ stream", "×", ""},
+		{"cmp.live_p50", "live p50: unary ÷ stream", "×", ""},
+		{"cmp.live_p99", "live p99: unary ÷ stream", "×", ""},
+		{"cmp.tput", "throughput: stream ÷ unary", "×", ""},
+	}},
+}
+
+// comparisons derives the cmp.* figures of a round: {name, numerator, denominator}.
+var comparisons = [][3]string{
+	{"cmp.echo_p50", "ref.host_unary.p50", "ref.host_stream.p50"},
+	{"cmp.live_p50", "live.unary.p50", "live.stream.p50"},
+	{"cmp.live_p99", "live.unary.p99", "live.stream.p99"},
+	{"cmp.tput", "tput.stream", "tput.unary"},
+}
+
+func summarise(rounds []round) *result {
+	for _, r := range rounds {
+		for _, c := range comparisons {
+			r[c[0]] = safeDiv(r[c[1]], r[c[2]])
+		}
+	}
+	res := &result{}
+	for _, sec := range sections {
+		for _, s := range sec.specs {
+			f := figure{Name: s.name, Section: sec.title, Label: s.label, Unit: s.unit, Ref: s.ref}
+			var ratios []float64
+			for _, r := range rounds {
+				f.Values = append(f.Values, r[s.name])
+				if s.ref != "" {
+					ratios = append(ratios, safeDiv(r[s.name], r[s.ref]))
+				}
+			}
+			f.Value = median(f.Values)
+			if s.ref != "" {
+				f.Ratio = median(ratios)
+			}
+			res.Figures = append(res.Figures, f)
+		}
+	}
+	return res
+}
+
+func safeDiv(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func describeMachine() machine {
+	return machine{CPUs: runtime.NumCPU(), CPU: cpuModel(), Go: runtime.Version(), OSArch: runtime.GOOS + "/" + runtime.GOARCH}
+}
+
+func writeJSON(w io.Writer, res *result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}
+
+// labelWidth is the width of the table's label column.
+const labelWidth = "42"
+
+// writeTable prints the figures as a compact aligned table.
+func writeTable(w io.Writer, res *result) {
+	m, s := res.Machine, res.Settings
+	fmt.Fprintf(w, "ballcast-bench: %s %s, %d CPUs, %s; load %.1f → %.1f, CPU pressure %.0f%% → %.0f%%\n",
+		m.Go, m.OSArch, m.CPUs, m.CPU, m.Load[0], m.Load[1], m.CPUPressure[0], m.CPUPressure[1])
+	fmt.Fprintf(w, "median of %d runs; latency: %d events one at a time; throughput: %d matches, %d events, batch %d\n",
+		s.Runs, s.Events, s.Matches, s.ThroughputEvents, s.Batch)
+	fmt.Fprintf(w, "mean event of the live-latency match on the wire: %.0f B in, %.0f B after stats and commentary\n", s.EventBytesIn, s.EventBytesOut)
+	const row = "  %-" + labelWidth + "s %10s %-8s %8s  %s\n"
+	sec := ""
+	for _, f := range res.Figures {
+		if f.Section != sec {
+			sec = f.Section
+			fmt.Fprintf(w, "\n%s\n", sec)
+			fmt.Fprintf(w, row, "", "median", "unit", "ratio", "reference")
+		}
+		ratio, ref := "", ""
+		switch {
+		case f.Ref == f.Name:
+			ratio, ref = "1.00", "(the reference)"
+		case f.Ref != "":
+			ratio, ref = formatValue(f.Ratio), f.Ref
+		}
+		fmt.Fprintf(w, row, f.Label, formatValue(f.Value), f.Unit, ratio, ref)
+	}
+	fmt.Fprintf(w, "\ntook %.1f s\n", res.ElapsedSeconds)
+}
+
+func formatValue(v float64) string {
+	switch {
+	case v >= 1000:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	case v >= 0.1 || v == 0:
+		return fmt.Sprintf("%.2f", v)
+	default:
+		return fmt.Sprintf("%.2g", v)
+	}
+}
