@@ -21,8 +21,8 @@ import (
 
 // BenchmarkFanout publishes events of one match to N WebSocket clients on
 // loopback, each reading in its own goroutine, and reports events/s
-// published-and-delivered and frames/s written. The publisher stays at most
-// half a queue ahead of the slowest client (as a paced live feed would), so
+// published-and-delivered and frames/s written. The publisher stays less
+// than a queue ahead of the slowest client (as a paced live feed would), so
 // nobody is dropped as a slow consumer. Clients and server share the
 // machine, so frames/s is a lower bound for the server alone.
 func BenchmarkFanout(b *testing.B) {
@@ -48,8 +48,8 @@ func benchFanout(b *testing.B, clients int) {
 	})
 
 	// Connect and subscribe everyone before timing.
-	received := make([]atomic.Uint64, clients)
-	progress := make(chan struct{}, 1)
+	total := b.N
+	bar := newPacer(total, clients)
 	var wg sync.WaitGroup
 	conns := make([]*broadcasttest.Client, clients)
 	for i := range conns {
@@ -57,44 +57,36 @@ func benchFanout(b *testing.B, clients int) {
 		conns[i].Subscribe("m1", broadcasttest.Fresh)
 		conns[i].NextOp(b.Context(), broadcast.OpSnapshot)
 	}
-	total := uint64(b.N)
 	for i, c := range conns {
 		wg.Go(func() {
 			conn := c.Conn()
-			for received[i].Load() < total {
+			for k := 1; k <= total; k++ {
 				_, msg, err := conn.Read(context.Background())
 				if err != nil {
 					b.Errorf("client %d: %v", i, err)
 					return
 				}
-				received[i].Store(frameSeq(msg))
-				select {
-				case progress <- struct{}{}:
-				default:
+				if got := frameSeq(msg); got != uint64(k) {
+					b.Errorf("client %d: got seq %d, want %d", i, got, k)
+					return
 				}
+				bar.received(k, total)
 			}
 		})
 	}
 	ev := ball("m1", 1)
 	ev.Commentary.Text = "Anderson to Smith, full and wide, driven through cover for four."
-	frame := len(mustFrame(b, ev))
+	frame := len(mustFrame(b, ev)) - len(`{"match":"m1","seq":1,"first_seq":1,"events":[]}`)
 
-	slowest := func() uint64 {
-		m := total
-		for i := range received {
-			m = min(m, received[i].Load())
-		}
-		return m
-	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
 	for i := range b.N {
-		for uint64(i)-slowest() >= queue/2 {
+		if ch := bar.wait(i); ch != nil {
 			select {
-			case <-progress:
-			case <-time.After(30 * time.Second):
-				b.Fatalf("clients stalled at %d of %d", slowest(), b.N)
+			case <-ch:
+			case <-time.After(60 * time.Second):
+				b.Fatalf("clients stalled before event %d", i)
 			}
 		}
 		ev.ID = "m1/" + strconv.Itoa(i)
@@ -112,6 +104,46 @@ func benchFanout(b *testing.B, clients int) {
 	for _, c := range conns {
 		_ = c.Conn().Close(websocket.StatusNormalClosure, "")
 	}
+}
+
+// pacer paces the publisher like a live feed: events go out in batches of
+// pacerBatch, and batch j+2 waits until every client has received batch j,
+// so fewer than a queue's worth of frames are ever in flight per client.
+type pacer struct {
+	clients int32
+	counts  []atomic.Int32
+	done    []chan struct{}
+}
+
+const pacerBatch = 64
+
+func newPacer(events, clients int) *pacer {
+	n := (events + pacerBatch - 1) / pacerBatch
+	p := &pacer{clients: int32(clients), counts: make([]atomic.Int32, n), done: make([]chan struct{}, n)}
+	for i := range p.done {
+		p.done[i] = make(chan struct{})
+	}
+	return p
+}
+
+// received is called by each client for its k-th event (1-based) of total.
+func (p *pacer) received(k, total int) {
+	if k%pacerBatch != 0 && k != total {
+		return
+	}
+	i := (k - 1) / pacerBatch
+	if p.counts[i].Add(1) == p.clients {
+		close(p.done[i])
+	}
+}
+
+// wait returns what the publisher waits on before its i-th event (0-based),
+// or nil.
+func (p *pacer) wait(i int) <-chan struct{} {
+	if i%pacerBatch != 0 || i/pacerBatch < 2 {
+		return nil
+	}
+	return p.done[i/pacerBatch-2]
 }
 
 // frameSeq extracts "seq" from an event frame without decoding the rest.

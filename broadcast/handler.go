@@ -103,35 +103,44 @@ func (h *Hub) readLoop(ctx context.Context, c *client) {
 			}
 			return
 		}
-		if typ != websocket.MessageText {
-			c.enqueue(errorFrame(CodeBadRequest, "send JSON text frames", ""))
+		cmd, refusal := parseRequest(typ, data)
+		if refusal != nil {
+			c.enqueue(refusal)
 			continue
 		}
-		var req Request
-		if err := json.Unmarshal(data, &req); err != nil {
-			c.enqueue(errorFrame(CodeBadJSON, "frame is not a JSON request: "+err.Error(), ""))
-			continue
-		}
-		switch req.Action {
-		case ActionSubscribe, ActionUnsubscribe:
-		default:
-			c.enqueue(errorFrame(CodeUnknownAction, fmt.Sprintf("unknown action %q: want subscribe or unsubscribe", req.Action), req.Match))
-			continue
-		}
-		if req.Match == "" || len(req.Match) > MaxMatchID {
-			c.enqueue(errorFrame(CodeBadRequest, fmt.Sprintf("match must be 1 to %d bytes", MaxMatchID), ""))
-			continue
-		}
-		cmd := command{op: cmdSubscribe, c: c, match: req.Match}
-		if req.Action == ActionUnsubscribe {
-			cmd.op = cmdUnsubscribe
-		} else if req.Since != nil {
-			cmd.since, cmd.hasSince = *req.Since, true
-		}
+		cmd.c = c
 		if !h.tell(ctx, cmd) {
 			return
 		}
 	}
+}
+
+// parseRequest turns a client frame into a hub command, or into the error
+// frame that refuses it.
+func parseRequest(typ websocket.MessageType, data []byte) (command, []byte) {
+	if typ != websocket.MessageText {
+		return command{}, errorFrame(CodeBadRequest, "send JSON text frames", "")
+	}
+	var req Request
+	if err := json.Unmarshal(data, &req); err != nil {
+		return command{}, errorFrame(CodeBadJSON, "frame is not a JSON request: "+err.Error(), "")
+	}
+	cmd := command{match: req.Match}
+	switch req.Action {
+	case ActionSubscribe:
+		cmd.op = cmdSubscribe
+		if req.Since != nil {
+			cmd.since, cmd.hasSince = *req.Since, true
+		}
+	case ActionUnsubscribe:
+		cmd.op = cmdUnsubscribe
+	default:
+		return command{}, errorFrame(CodeUnknownAction, fmt.Sprintf("unknown action %q: want subscribe or unsubscribe", req.Action), "")
+	}
+	if req.Match == "" || len(req.Match) > MaxMatchID {
+		return command{}, errorFrame(CodeBadRequest, fmt.Sprintf("match must be 1 to %d bytes", MaxMatchID), "")
+	}
+	return cmd, nil
 }
 
 func (h *Hub) serveList(w http.ResponseWriter, r *http.Request) {

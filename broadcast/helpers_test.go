@@ -215,18 +215,7 @@ func expectEvents(t *testing.T, c *broadcasttest.Client, match string, from, to 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	var out []broadcasttest.Frame
-	for want := from; want <= to; want++ {
-		f, err := c.Read(ctx)
-		if err != nil {
-			t.Fatalf("reading event seq %d: got %v, want nil", want, err)
-		}
-		if f.Op != broadcast.OpEvent || f.Match != match || f.Seq != want {
-			t.Fatalf("got frame op=%s match=%s seq=%d, want op=event match=%s seq=%d", f.Op, f.Match, f.Seq, match, want)
-		}
-		out = append(out, f)
-	}
-	return out
+	return c.NextEvents(ctx, match, from, to)
 }
 
 // ctxT is a context for one step of a test: generous, since the test

@@ -195,6 +195,30 @@ func (c *Client) NextOp(ctx context.Context, op string) Frame {
 	return f
 }
 
+// NextEvents reads the events of match with seq from..to (inclusive) and
+// fails the test unless they are exactly those, in order, with nothing in
+// between. It shares one deadline: ctx's, or DefaultTimeout if it has none.
+func (c *Client) NextEvents(ctx context.Context, match string, from, to uint64) []Frame {
+	c.t.Helper()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
+	out := make([]Frame, 0, to-from+1)
+	for want := from; want <= to; want++ {
+		f, err := c.Read(ctx)
+		if err != nil {
+			c.t.Fatalf("broadcasttest: reading %s seq %d: %v", match, want, err)
+		}
+		if f.Op != broadcast.OpEvent || f.Match != match || f.Seq != want {
+			c.t.Fatalf("broadcasttest: got op=%s match=%s seq=%d, want op=event match=%s seq=%d (%s)", f.Op, f.Match, f.Seq, match, want, truncate(f.Raw))
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
 // Read is Next returning the error instead of failing the test. A close
 // frame from the server comes back as an error; see websocket.CloseStatus.
 func (c *Client) Read(ctx context.Context) (Frame, error) {
