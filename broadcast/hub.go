@@ -115,7 +115,8 @@ func (h *Hub) shutdown() {
 // client: it waits only for room in the hub's command queue, so it blocks
 // when the hub goroutine is behind (or not yet running) until ctx is done.
 // A nil error means the hub accepted the event; an event whose ID was
-// already published for its match is accepted and dropped. Events of one
+// already published for its match is accepted and dropped (an event with
+// an empty ID is never taken for a duplicate). Events of one
 // match must be published in order, from one goroutine at a time. Publish
 // copies what it needs from ev; the caller may reuse it afterwards.
 func (h *Hub) Publish(ctx context.Context, ev event.Event) error {

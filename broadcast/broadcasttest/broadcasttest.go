@@ -22,7 +22,7 @@ import (
 // DefaultTimeout bounds Next and Read when the context has no deadline.
 const DefaultTimeout = 10 * time.Second
 
-// Fresh, passed as since to Subscribe, asks for a snapshot rather than a
+// Fresh is the since value for Subscribe that asks for a snapshot rather than a
 // resume.
 const Fresh int64 = -1
 
