@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,12 +60,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Conn, error) {
 		HTTPHeader: o.Header.Clone(),
 	})
 	if err != nil {
-		// net/http quotes the whole URL; the query may hold credentials.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			ue.URL = safe
-		}
-		return nil, fmt.Errorf("socketio: dial %s: %w", safe, err)
+		return nil, fmt.Errorf("socketio: dial %s: %w", safe, redactURL(err, safe))
 	}
 	ws.SetReadLimit(o.MaxFrameSize)
 	hs, err := readOpen(ctx, ws, o.EIO)
@@ -286,6 +282,25 @@ func (c *Conn) dispatch(p packet, attachments [][]byte) error {
 	}
 	c.mu.Unlock()
 
+	// Arguments are checked even for a namespace not joined: garbage is
+	// garbage wherever it is addressed.
+	var name string
+	var args []Arg
+	var err error
+	switch p.typ {
+	case packetEvent, packetBinaryEvent:
+		if err := json.Unmarshal(p.args[0], &name); err != nil {
+			return fmt.Errorf("%w: event name: %w", ErrProtocol, err)
+		}
+		if args, err = decodeArgs(p.args[1:], attachments); err != nil {
+			return fmt.Errorf("%w: event %s on %s: %w", ErrProtocol, name, p.nsp, err)
+		}
+	case packetAck, packetBinaryAck:
+		if args, err = decodeArgs(p.args, attachments); err != nil {
+			return fmt.Errorf("%w: ack %d on %s: %w", ErrProtocol, p.id, p.nsp, err)
+		}
+	}
+
 	if s == nil {
 		if p.typ == packetConnect && p.nsp == "/" && c.opts.EIO == 4 {
 			return fmt.Errorf("%w: unsolicited CONNECT for / (a Socket.IO v2 server speaks EIO3: dial it with EIO 3)", ErrProtocolVersion)
@@ -311,22 +326,10 @@ func (c *Conn) dispatch(p packet, attachments [][]byte) error {
 		s.end(fmt.Errorf("%w: %s", ErrNamespaceDisconnected, p.nsp))
 		c.log.Debug().Str("namespace", p.nsp).Msg("namespace disconnected by server")
 	case packetEvent, packetBinaryEvent:
-		var name string
-		if err := json.Unmarshal(p.args[0], &name); err != nil {
-			return fmt.Errorf("%w: event name: %w", ErrProtocol, err)
-		}
-		args, err := decodeArgs(p.args[1:], attachments)
-		if err != nil {
-			return fmt.Errorf("%w: event %s on %s: %w", ErrProtocol, name, p.nsp, err)
-		}
 		if !s.deliver(Event{Name: name, Args: args, sock: s, ackID: p.id}) {
 			return fmt.Errorf("%w: namespace %s, %d events queued", ErrSlowConsumer, p.nsp, c.opts.EventBuffer)
 		}
 	case packetAck, packetBinaryAck:
-		args, err := decodeArgs(p.args, attachments)
-		if err != nil {
-			return fmt.Errorf("%w: ack %d on %s: %w", ErrProtocol, p.id, p.nsp, err)
-		}
 		s.resolveAck(p.id, args)
 	}
 	return nil
@@ -455,3 +458,21 @@ func (c *Conn) writeFailed(err error) error {
 	c.fail(err)
 	return c.Err()
 }
+
+// redactURL hides the handshake URL that net/http quotes in its errors: the
+// query may hold credentials. The error chain stays intact for errors.Is.
+func redactURL(err error, safe string) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) || ue.URL == "" || !strings.Contains(err.Error(), ue.URL) {
+		return err
+	}
+	return &redactedError{msg: strings.ReplaceAll(err.Error(), ue.URL, safe), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
