@@ -1,5 +1,5 @@
 // Package broadcast serves ballcast's live stream to frontends: a WebSocket
-// protocol (PROTOCOL.md), REST snapshot and history endpoints, and an
+// protocol (docs/protocol.md), REST snapshot and history endpoints, and an
 // embedded live page.
 //
 // A Hub receives events through Publish (it satisfies pipeline.Sink, without

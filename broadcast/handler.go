@@ -24,7 +24,7 @@ const (
 
 // Handler returns the hub's HTTP handler:
 //
-//	GET /v1/ws                              WebSocket (see PROTOCOL.md)
+//	GET /v1/ws                              WebSocket (see docs/protocol.md)
 //	GET /v1/matches                         MatchList
 //	GET /v1/matches/{id}                    Snapshot, 404 when unknown
 //	GET /v1/matches/{id}/events?since=&limit=  EventPage

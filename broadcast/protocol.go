@@ -12,7 +12,7 @@ import (
 
 // This file defines the frontend wire protocol: JSON text frames over the
 // WebSocket at /v1/ws and the JSON bodies of the REST endpoints. Keys are
-// snake_case. PROTOCOL.md in this directory is the prose version; keep the
+// snake_case. docs/protocol.md is the prose version; keep the
 // two in step.
 
 // Frame ops: the "op" field of every server frame.
