@@ -1,5 +1,5 @@
 // ballcast live page: match picker, live scorecard and commentary over the
-// /v1/ws protocol (see broadcast/PROTOCOL.md). No framework, no build step.
+// /v1/ws protocol (see docs/protocol.md). No framework, no build step.
 'use strict';
 
 (function () {
