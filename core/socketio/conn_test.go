@@ -6,9 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // Every test here talks to the official Socket.IO servers (see peer_test.go),
@@ -48,6 +53,53 @@ func TestPeerJoinAndEvents(t *testing.T) {
 			var got string
 			if err := ev.Args[0].Decode(&got); err != nil || got != "hello" {
 				t.Fatalf("Decode: %q, %v", got, err)
+			}
+		})
+	}
+}
+
+// TestPeerHandshake checks what the server sees of the handshake: query
+// parameters (the URL's and Options.Query), headers, the engine revision.
+func TestPeerHandshake(t *testing.T) {
+	t.Parallel()
+	for _, pv := range peerVersions {
+		t.Run(pv.name, func(t *testing.T) {
+			t.Parallel()
+			p := sharedPeer(t, pv.version)
+			var logs syncBuffer
+			c, err := Dial(testCtx(t), p.url()+"?from_url=1", &Options{
+				EIO:    pv.eio,
+				Path:   strings.TrimSuffix(peerPath, "/"),
+				Query:  url.Values{"q": {"a b"}},
+				Header: http.Header{"X-Ballcast": {"yes"}},
+				Logger: zerolog.New(&logs).Level(zerolog.DebugLevel),
+			})
+			if err != nil {
+				t.Fatalf("Dial: %v", err)
+			}
+			t.Cleanup(func() { closeAndCheck(t, c) })
+			assertEqual(t, "EIO", c.EIO(), pv.eio)
+			got, err := join(t, c, "/cricket").EmitWithAck(testCtx(t), "handshake")
+			if err != nil || len(got) != 1 {
+				t.Fatalf("EmitWithAck: %v, %v", argStrings(got), err)
+			}
+			var hs struct {
+				Query  map[string]string
+				Header string
+			}
+			if err := got[0].Decode(&hs); err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			assertEqual(t, "header", hs.Header, "yes")
+			for k, want := range map[string]string{"from_url": "1", "q": "a b", "EIO": strconv.Itoa(pv.eio), "transport": "websocket"} {
+				if hs.Query[k] != want {
+					t.Errorf("query %s = %q, want %q (all: %v)", k, hs.Query[k], want, hs.Query)
+				}
+			}
+			for _, want := range []string{`"message":"connected"`, `"message":"joined"`, `"namespace":"/cricket"`} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("debug log lacks %s:\n%s", want, logs.String())
+				}
 			}
 		})
 	}

@@ -368,8 +368,11 @@ func decodeArgs(raw []json.RawMessage, attachments [][]byte) ([]Arg, error) {
 			continue
 		}
 		if jsonKind(r) == '{' {
-			var ph placeholder
-			if err := json.Unmarshal(r, &ph); err == nil && ph.Placeholder {
+			ph, ok := canonicalPlaceholder(r)
+			if !ok {
+				_ = json.Unmarshal(r, &ph) // not an object of that shape: not a placeholder
+			}
+			if ph.Placeholder {
 				b, err := attachment(ph, attachments)
 				if err != nil {
 					return nil, fmt.Errorf("arg %d: %w", i, err)
@@ -385,6 +388,28 @@ func decodeArgs(raw []json.RawMessage, attachments [][]byte) ([]Arg, error) {
 		args[i] = Arg{raw: resolved}
 	}
 	return args, nil
+}
+
+// canonicalPlaceholder recognises, without reflection, the exact form both
+// official parsers write: {"_placeholder":true,"num":N}.
+func canonicalPlaceholder(r []byte) (placeholder, bool) {
+	const prefix = `{"_placeholder":true,"num":`
+	r = bytes.TrimSpace(r)
+	if !bytes.HasPrefix(r, []byte(prefix)) || len(r) < len(prefix)+2 || r[len(r)-1] != '}' {
+		return placeholder{}, false
+	}
+	digits := r[len(prefix) : len(r)-1]
+	if len(digits) == 0 || len(digits) > 9 || (len(digits) > 1 && digits[0] == '0') {
+		return placeholder{}, false
+	}
+	n := 0
+	for _, c := range digits {
+		if !isDigit(c) {
+			return placeholder{}, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return placeholder{Placeholder: true, Num: &n}, true
 }
 
 func attachment(ph placeholder, attachments [][]byte) ([]byte, error) {

@@ -17,6 +17,8 @@
 //                         -> emits "on_match_joined" {key}, then "on_match_update"
 //                            with a gzip Buffer of {"key": match_key}
 //   send_update obj       -> emits "on_match_update" with gzip(JSON(obj)) as a Buffer
+//   handshake, ack        -> acks {query, header}: the handshake query and the
+//                            X-Ballcast request header
 //   send_nested           -> emits "nested" {blob: Buffer [1,2,3], n: 1}
 //   spam n                -> emits "spam" i for i in 1..n
 //   watch_heartbeat       -> emits "heartbeat" n after each heartbeat the engine sees
@@ -111,6 +113,11 @@ cricket.on('connection', (socket) => {
 
   socket.on('send_update', (obj) => {
     socket.emit('on_match_update', zlib.gzipSync(JSON.stringify(obj)));
+  });
+
+  socket.on('handshake', (ack) => {
+    const { query, headers } = socket.handshake;
+    ack({ query, header: headers['x-ballcast'] || null });
   });
 
   socket.on('send_nested', () => {
