@@ -528,13 +528,13 @@ type Encoding int
 
 // The encodings DecodeUpdate accepts.
 const (
-	EncodeJSON         Encoding = iota // JSON object text
-	EncodeJSONString                   // a JSON string holding the JSON text
-	EncodeGzip                         // binary gzip of the JSON text (the simulator's default)
-	EncodeZlib                         // binary zlib of the JSON text
-	EncodeBase64Gzip                   // base64 of gzip
-	EncodeBase64Zlib                   // base64 of zlib
-	EncodeBare                         // JSON object text of `data` alone (no envelope)
+	EncodeJSON       Encoding = iota // JSON object text
+	EncodeJSONString                 // a JSON string holding the JSON text
+	EncodeGzip                       // binary gzip of the JSON text (the simulator's default)
+	EncodeZlib                       // binary zlib of the JSON text
+	EncodeBase64Gzip                 // base64 of gzip
+	EncodeBase64Zlib                 // base64 of zlib
+	EncodeBare                       // JSON object text of `data` alone (no envelope)
 	numEncodings
 )
 

@@ -155,8 +155,8 @@ type Player struct {
 	JerseyName   string   `json:"jersey_name"`
 	LegalName    string   `json:"legal_name,omitempty"`
 	Gender       string   `json:"gender,omitempty"`
-	Roles        []string `json:"roles,omitempty"`
-	Skills       []string `json:"skills,omitempty"`
+	Roles        []string `json:"roles"`
+	Skills       []string `json:"skills"`
 	SeasonalRole string   `json:"seasonal_role,omitempty"`
 	BattingStyle string   `json:"batting_style,omitempty"`
 	LegalNameV2  string   `json:"legal_name_v2,omitempty"`
