@@ -4,15 +4,22 @@ PROTOC_GEN_GO_VERSION ?= v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION ?= v1.6.2
 GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all build test test-short lint proto bench run
+.PHONY: all build test test-short lint proto bench run peers
 
 all: build
 
 build:
 	$(GO) build ./...
 
-# The whole suite, race detector on. Needs: node/npm test peers (installed by .ci/run).
-test:
+# Real protocol peers the tests talk to (the official Socket.IO servers from
+# npm). Installed from the committed lock file; no-op when present.
+NODE_PEERS := core/socketio/testdata/node
+peers: $(NODE_PEERS)/node_modules/.package-lock.json
+$(NODE_PEERS)/node_modules/.package-lock.json: $(NODE_PEERS)/package-lock.json
+	npm ci --prefix $(NODE_PEERS) --no-audit --no-fund
+
+# The whole suite, race detector on.
+test: peers
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 
