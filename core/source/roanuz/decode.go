@@ -156,26 +156,26 @@ func head(t []byte) []byte {
 
 // parseEnvelope parses JSON object text as the envelope or as bare data.
 func parseEnvelope(raw []byte) (*Envelope, error) {
-	var probe struct {
-		Data json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
+	env := new(Envelope)
+	if err := json.Unmarshal(raw, env); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
 	}
-	env := new(Envelope)
-	if len(probe.Data) > 0 && !bytes.Equal(probe.Data, []byte("null")) {
-		if err := json.Unmarshal(raw, env); err != nil {
+	if env.Data == nil {
+		// No "data" (or "data": null): bare data, or an envelope without it.
+		var probe struct {
+			Data json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(raw, &probe); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
 		}
-	} else {
+		if len(probe.Data) > 0 {
+			return nil, fmt.Errorf("%w: data is null", ErrMissingField)
+		}
 		var m Match
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
 		}
-		if m.Key == "" && len(probe.Data) > 0 {
-			return nil, fmt.Errorf("%w: data is null", ErrMissingField)
-		}
-		env.Data = &m
+		env = &Envelope{Data: &m}
 	}
 	if env.DataKind != "" && env.DataKind != "match" {
 		return nil, fmt.Errorf("%w: data_kind %q, want match", ErrBadJSON, env.DataKind)
