@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -28,6 +29,11 @@ type Conn struct {
 	// heard tells keepalive the server spoke: a ping (EIO4) or any
 	// packet (EIO3). Capacity 1; the reader never blocks on it.
 	heard chan struct{}
+	// lastHeard is when, as time since born, the reader last saw what
+	// heard signals: keepalive judges silence by it, not by when it got
+	// round to reading heard.
+	lastHeard atomic.Int64
+	born      time.Time
 
 	cancel     context.CancelFunc // ends the read loop's and keepalive's context
 	done       chan struct{}      // closed once err is set
@@ -78,6 +84,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Conn, error) {
 		log:        log,
 		writeTok:   make(chan struct{}, 1),
 		heard:      make(chan struct{}, 1),
+		born:       time.Now(),
 		cancel:     cancel,
 		done:       make(chan struct{}),
 		readerDone: make(chan struct{}),
@@ -212,7 +219,7 @@ type reassembly struct {
 
 func (c *Conn) handleFrame(typ websocket.MessageType, frame []byte, r *reassembly) error {
 	if c.opts.EIO == 3 {
-		notify(c.heard)
+		c.hear()
 	}
 	if typ == websocket.MessageBinary {
 		if r.pkt == nil {
@@ -242,7 +249,7 @@ func (c *Conn) handleFrame(typ websocket.MessageType, frame []byte, r *reassembl
 		return fmt.Errorf("%w: engine.io close packet", ErrServerClosed)
 	case enginePing:
 		if c.opts.EIO == 4 {
-			notify(c.heard)
+			c.hear()
 		} else {
 			c.log.Debug().Msg("ignored ping from eio3 server")
 		}
@@ -266,10 +273,11 @@ func (c *Conn) handleFrame(typ websocket.MessageType, frame []byte, r *reassembl
 	return nil
 }
 
-// notify signals ch without blocking.
-func notify(ch chan struct{}) {
+// hear records that the server spoke and tells keepalive, without blocking.
+func (c *Conn) hear() {
+	c.lastHeard.Store(int64(time.Since(c.born)))
 	select {
-	case ch <- struct{}{}:
+	case c.heard <- struct{}{}:
 	default:
 	}
 }
@@ -362,7 +370,8 @@ func (c *Conn) unregister(s *Socket) {
 func (c *Conn) keepalive(ctx context.Context) {
 	defer close(c.keeperDone)
 	interval, timeout := c.hs.PingInterval, c.hs.PingTimeout
-	deadline := time.NewTimer(interval + timeout)
+	limit := interval + timeout
+	deadline := time.NewTimer(limit)
 	defer deadline.Stop()
 	var tick <-chan time.Time
 	if c.opts.EIO == 3 {
@@ -376,14 +385,20 @@ func (c *Conn) keepalive(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-deadline.C:
+			silent := time.Since(c.born) - time.Duration(c.lastHeard.Load())
+			if silent < limit {
+				// Heard in time; this goroutine was just slow to see it.
+				deadline.Reset(limit - silent)
+				continue
+			}
 			what := "no ping"
 			if c.opts.EIO == 3 {
 				what = "no packet"
 			}
-			c.fail(fmt.Errorf("%w: %s from the server for %v", ErrHeartbeatTimeout, what, interval+timeout))
+			c.fail(fmt.Errorf("%w: %s from the server for %v", ErrHeartbeatTimeout, what, silent.Round(time.Millisecond)))
 			return
 		case <-c.heard:
-			deadline.Reset(interval + timeout)
+			deadline.Reset(limit)
 			if c.opts.EIO == 4 {
 				err = c.writeHeartbeat(ctx, enginePong, timeout)
 			}
@@ -440,24 +455,39 @@ func (c *Conn) writeFrames(ctx context.Context, text []byte, binary [][]byte) er
 		return err
 	}
 	if err := c.ws.Write(ctx, websocket.MessageText, text); err != nil {
-		return c.writeFailed(err)
+		return c.writeFailed(ctx, err)
 	}
 	for _, b := range binary {
 		if c.opts.EIO == 3 {
 			b = append([]byte{eio3BinaryPrefix}, b...)
 		}
 		if err := c.ws.Write(ctx, websocket.MessageBinary, b); err != nil {
-			return c.writeFailed(err)
+			return c.writeFailed(ctx, err)
 		}
 	}
 	return nil
 }
 
-func (c *Conn) writeFailed(err error) error {
-	err = fmt.Errorf("socketio: write: %w", err)
-	c.fail(err)
+// writeFailed ends the connection after a failed write and returns why it
+// ended.
+func (c *Conn) writeFailed(ctx context.Context, err error) error {
+	if ctx.Err() == nil {
+		// The connection broke under the write. The read loop usually knows
+		// why (the server's close frame) and says so at once: let it.
+		timer := time.NewTimer(writeFailGrace)
+		select {
+		case <-c.done:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+	c.fail(fmt.Errorf("socketio: write: %w", err))
 	return c.Err()
 }
+
+// writeFailGrace bounds how long a failed write waits for the read loop's
+// account of the failure.
+const writeFailGrace = time.Second
 
 // redactURL hides the handshake URL that net/http quotes in its errors: the
 // query may hold credentials. The error chain stays intact for errors.Is.
