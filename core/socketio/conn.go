@@ -134,7 +134,7 @@ func (c *Conn) Handshake() Handshake { return c.hs }
 func (c *Conn) EIO() int { return c.opts.EIO }
 
 // Done returns a channel closed when the connection has ended, by Close or
-// by failure. Err then says why.
+// by failure; every Socket on it has ended by then. Err then says why.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Err returns nil while the connection is up, then why it ended: an error
