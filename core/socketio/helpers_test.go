@@ -14,13 +14,15 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	stopSharedPeers()
+	// Check before stopping the shared peers: a Conn left open to one of
+	// them would otherwise end with it and hide the leak.
 	if code == 0 {
-		if leaks := leakedGoroutines(5 * time.Second); leaks != "" {
+		if leaks := leakedGoroutines(2 * time.Second); leaks != "" {
 			fmt.Fprintf(os.Stderr, "socketio: goroutines leaked after all tests:\n%s\n", leaks)
 			code = 1
 		}
 	}
+	stopSharedPeers()
 	os.Exit(code)
 }
 
