@@ -60,23 +60,30 @@ func (a Arg) String() string {
 	return string(a.JSON())
 }
 
-// Event is an event the server emitted on a namespace.
+// Event is an event the peer emitted on a namespace: the server, on a
+// client Socket; the client, on a ServerSocket.
 type Event struct {
 	// Name is the event name, the first element of the packet's array.
 	Name string
 	// Args are the remaining elements, binary attachments resolved.
 	Args []Arg
 
-	sock  *Socket
+	sock  acker // the Socket or ServerSocket it arrived on
 	ackID int64
 }
 
-// AckRequested reports whether the server asked for an acknowledgement
+// acker is what an Event answers an ack request through: a client Socket
+// or a ServerSocket.
+type acker interface {
+	sendAck(ctx context.Context, id int64, args []any) error
+}
+
+// AckRequested reports whether the peer asked for an acknowledgement
 // (it emitted with a callback). Answer with Ack.
 func (e Event) AckRequested() bool { return e.sock != nil && e.ackID != noID }
 
-// Ack answers an event the server emitted with a callback; args follow the
-// rules of Socket.Emit. Call it at most once per event: the server ignores
+// Ack answers an event the peer emitted with a callback; args follow the
+// rules of Socket.Emit. Call it at most once per event: the peer ignores
 // a second answer.
 func (e Event) Ack(ctx context.Context, args ...any) error {
 	if !e.AckRequested() {
@@ -85,4 +92,4 @@ func (e Event) Ack(ctx context.Context, args ...any) error {
 	return e.sock.sendAck(ctx, e.ackID, args)
 }
 
-var errNoAck = errors.New("the server did not ask for an ack")
+var errNoAck = errors.New("the peer did not ask for an ack")

@@ -38,7 +38,8 @@ func leakedGoroutines(limit time.Duration) string {
 }
 
 // ownGoroutines returns the stacks of live goroutines running this
-// package's connection code or coder/websocket, other than the caller.
+// package's connection code (client or server) or coder/websocket, other
+// than the caller.
 func ownGoroutines() string {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
@@ -47,7 +48,8 @@ func ownGoroutines() string {
 		if i == 0 { // the calling goroutine
 			continue
 		}
-		if strings.Contains(g, "socketio.(*Conn)") || strings.Contains(g, "coder/websocket") {
+		if strings.Contains(g, "socketio.(*Conn)") || strings.Contains(g, "socketio.(*serverConn)") ||
+			strings.Contains(g, "socketio.(*Server)") || strings.Contains(g, "coder/websocket") {
 			out = append(out, g)
 		}
 	}

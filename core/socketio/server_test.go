@@ -1,0 +1,518 @@
+package socketio
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+const (
+	testServerPath = "/v5/websocket"
+	// A short heartbeat, so the heartbeat tests are fast.
+	testPingInterval = 200 * time.Millisecond
+	testPingTimeout  = 200 * time.Millisecond
+)
+
+// testServer is a Server on an httptest.Server with the namespace /cricket,
+// whose accepted sockets arrive on joined, and /secure, which refuses
+// everyone with "not authorized".
+type testServer struct {
+	srv    *Server
+	http   *httptest.Server
+	joined chan *ServerSocket
+}
+
+func startServer(t testing.TB, opts *ServerOptions) *testServer {
+	t.Helper()
+	o := ServerOptions{Path: testServerPath, PingInterval: testPingInterval, PingTimeout: testPingTimeout, AllowEIO3: true}
+	if opts != nil {
+		o = *opts
+	}
+	ts := &testServer{srv: NewServer(&o), joined: make(chan *ServerSocket, 16)}
+	ts.srv.Namespace("/cricket").OnConnect(func(s *ServerSocket) error {
+		ts.joined <- s
+		return nil
+	})
+	ts.srv.Namespace("/secure").OnConnect(func(s *ServerSocket) error {
+		return errors.New("not authorized")
+	})
+	ts.http = httptest.NewServer(ts.srv)
+	t.Cleanup(func() {
+		_ = ts.srv.Close()
+		ts.http.Close()
+	})
+	return ts
+}
+
+func (ts *testServer) dial(t testing.TB, eio int) *Conn {
+	t.Helper()
+	c, err := Dial(testCtx(t), ts.http.URL, &Options{EIO: eio, Path: testServerPath})
+	if err != nil {
+		t.Fatalf("Dial EIO %d: %v", eio, err)
+	}
+	t.Cleanup(func() { closeAndCheck(t, c) })
+	return c
+}
+
+// accepted returns the next ServerSocket accepted on /cricket.
+func (ts *testServer) accepted(t testing.TB) *ServerSocket {
+	t.Helper()
+	timer := time.NewTimer(10 * time.Second)
+	defer timer.Stop()
+	select {
+	case s := <-ts.joined:
+		return s
+	case <-timer.C:
+		t.Fatal("no socket joined /cricket within 10s")
+		return nil
+	}
+}
+
+// nextServerEvent returns the next event named name on s, skipping others.
+func nextServerEvent(t testing.TB, s *ServerSocket, name string) Event {
+	t.Helper()
+	timer := time.NewTimer(10 * time.Second)
+	defer timer.Stop()
+	for {
+		select {
+		case ev, ok := <-s.Events():
+			if !ok {
+				t.Fatalf("waiting for %q: server socket ended: %v", name, s.Err())
+			}
+			if ev.Name == name {
+				return ev
+			}
+		case <-timer.C:
+			t.Fatalf("waiting for %q: no such event within 10s", name)
+		}
+	}
+}
+
+var eioVersions = []struct {
+	name string
+	eio  int
+}{{"EIO4", 4}, {"EIO3", 3}}
+
+func TestServerWithOurClient(t *testing.T) {
+	for _, v := range eioVersions {
+		t.Run(v.name, func(t *testing.T) {
+			ts := startServer(t, nil)
+			c := ts.dial(t, v.eio)
+			hs := c.Handshake()
+			assertEqual(t, "ping interval", hs.PingInterval, testPingInterval)
+			assertEqual(t, "ping timeout", hs.PingTimeout, testPingTimeout)
+			if v.eio == 3 {
+				// The unsolicited CONNECT for "/" lets Join("/") succeed at once.
+				join(t, c, "/")
+			}
+			cs := join(t, c, "/cricket")
+			ss := ts.accepted(t)
+			assertEqual(t, "server socket eio", ss.EIO(), v.eio)
+			if v.eio == 4 {
+				assertEqual(t, "client sees the namespace sid", cs.ID(), ss.ID())
+				if ss.ID() == c.Handshake().SID || ss.ID() == "" {
+					t.Fatalf("namespace sid %q: want a new non-empty id", ss.ID())
+				}
+			}
+			assertEqual(t, "engine sid", ss.SID(), hs.SID)
+			ctx := testCtx(t)
+
+			t.Run("client event with ack and binary", func(t *testing.T) {
+				done := make(chan []Arg, 1)
+				errc := make(chan error, 1)
+				go func() {
+					res, err := cs.EmitWithAck(ctx, "connect_to_match", map[string]string{"match_key": "m1"}, []byte{0x1f, 0x8b, 0})
+					errc <- err
+					done <- res
+				}()
+				ev := nextServerEvent(t, ss, "connect_to_match")
+				assertEqual(t, "args", argStrings(ev.Args), []string{`{"match_key":"m1"}`, "bin:1f8b00"})
+				if !ev.AckRequested() {
+					t.Fatal("ack not requested")
+				}
+				if err := ev.Ack(ctx, "ok", []byte{7}); err != nil {
+					t.Fatalf("Ack: %v", err)
+				}
+				if err := <-errc; err != nil {
+					t.Fatalf("EmitWithAck: %v", err)
+				}
+				assertEqual(t, "ack args", argStrings(<-done), []string{`"ok"`, "bin:07"})
+			})
+
+			t.Run("server event with binary", func(t *testing.T) {
+				if err := ss.Emit(ctx, "on_match_update", []byte{0x1f, 0x8b, 8, 0}, map[string]int{"n": 1}); err != nil {
+					t.Fatalf("Emit: %v", err)
+				}
+				ev := waitEvent(t, cs, "on_match_update")
+				assertEqual(t, "args", argStrings(ev.Args), []string{"bin:1f8b0800", `{"n":1}`})
+				if ev.AckRequested() {
+					t.Fatal("ack requested without a callback")
+				}
+			})
+
+			t.Run("server ack request", func(t *testing.T) {
+				type result struct {
+					args []Arg
+					err  error
+				}
+				resc := make(chan result, 1)
+				go func() {
+					args, err := ss.EmitWithAck(ctx, "question", "why")
+					resc <- result{args, err}
+				}()
+				ev := waitEvent(t, cs, "question")
+				assertEqual(t, "question args", argStrings(ev.Args), []string{`"why"`})
+				if err := ev.Ack(ctx, []byte{9, 8}, "because"); err != nil {
+					t.Fatalf("Ack: %v", err)
+				}
+				res := <-resc
+				if res.err != nil {
+					t.Fatalf("EmitWithAck: %v", res.err)
+				}
+				assertEqual(t, "answer", argStrings(res.args), []string{"bin:0908", `"because"`})
+			})
+
+			t.Run("heartbeat keeps the connection", func(t *testing.T) {
+				// Five ping intervals, longer than interval+timeout: without
+				// heartbeats either side would have ended the connection.
+				timer := time.NewTimer(5 * testPingInterval)
+				defer timer.Stop()
+				select {
+				case <-c.Done():
+					t.Fatalf("client connection ended: %v", c.Err())
+				case <-ss.Done():
+					t.Fatalf("server socket ended: %v", ss.Err())
+				case <-timer.C:
+				}
+				if err := cs.Emit(ctx, "still_here"); err != nil {
+					t.Fatalf("Emit: %v", err)
+				}
+				nextServerEvent(t, ss, "still_here")
+			})
+
+			t.Run("client leaves", func(t *testing.T) {
+				if err := cs.Leave(ctx); err != nil {
+					t.Fatalf("Leave: %v", err)
+				}
+				waitDone(t, ss.Done(), 5*time.Second, "server socket after Leave")
+				assertErrorIs(t, ss.Err(), ErrClientLeft)
+			})
+
+			t.Run("server disconnects the namespace", func(t *testing.T) {
+				if v.eio == 4 {
+					// Let the server act on the DISCONNECT before joining again.
+					if _, err := c.Join(ctx, "/", nil); err != nil {
+						t.Fatalf("Join /: %v", err)
+					}
+				}
+				cs2 := join(t, c, "/cricket")
+				ss2 := ts.accepted(t)
+				if err := ss2.Disconnect(ctx); err != nil {
+					t.Fatalf("Disconnect: %v", err)
+				}
+				waitDone(t, cs2.Done(), 5*time.Second, "client socket after Disconnect")
+				assertErrorIs(t, cs2.Err(), ErrNamespaceDisconnected)
+				assertErrorIs(t, ss2.Err(), ErrClosed)
+				if c.Err() != nil {
+					t.Fatalf("connection ended with the namespace: %v", c.Err())
+				}
+			})
+
+			t.Run("connect error", func(t *testing.T) {
+				_, err := c.Join(ctx, "/secure", nil)
+				var ce *ConnectError
+				if !errors.As(err, &ce) {
+					t.Fatalf("Join /secure: %v, want a *ConnectError", err)
+				}
+				assertEqual(t, "message", ce.Message, "not authorized")
+				_, err = c.Join(ctx, "/nowhere", nil)
+				if !errors.As(err, &ce) {
+					t.Fatalf("Join /nowhere: %v, want a *ConnectError", err)
+				}
+				assertEqual(t, "message", ce.Message, "Invalid namespace")
+			})
+		})
+	}
+}
+
+func TestServerDropAndClose(t *testing.T) {
+	for _, v := range eioVersions {
+		t.Run(v.name, func(t *testing.T) {
+			ts := startServer(t, nil)
+
+			c := ts.dial(t, v.eio)
+			cs := join(t, c, "/cricket")
+			ss := ts.accepted(t)
+			ss.Drop()
+			assertErrorIs(t, ss.Err(), ErrDropped)
+			waitDone(t, c.Done(), 5*time.Second, "client after Drop")
+			waitDone(t, cs.Done(), time.Second, "client socket after Drop")
+			if errors.Is(c.Err(), ErrClosed) {
+				t.Fatalf("client Err after Drop = %v, want a transport error", c.Err())
+			}
+
+			c2 := ts.dial(t, v.eio)
+			join(t, c2, "/cricket")
+			ss2 := ts.accepted(t)
+			ts.srv.CloseAll()
+			assertErrorIs(t, ss2.Err(), ErrClosed)
+			waitDone(t, c2.Done(), 5*time.Second, "client after CloseAll")
+			assertErrorIs(t, c2.Err(), ErrServerClosed)
+			if !eventually(5*time.Second, func() bool { return ts.srv.ConnCount() == 0 }) {
+				t.Fatalf("after CloseAll, %d connections", ts.srv.ConnCount())
+			}
+
+			// The server keeps accepting after CloseAll.
+			c3 := ts.dial(t, v.eio)
+			join(t, c3, "/cricket")
+			ts.accepted(t)
+		})
+	}
+}
+
+func TestServerRefusesHandshakes(t *testing.T) {
+	ts := startServer(t, &ServerOptions{Path: testServerPath})
+	for _, tc := range []struct {
+		query, want string
+		status      int
+	}{
+		{"EIO=4&transport=polling", "transport \"polling\" not supported", http.StatusBadRequest},
+		{"EIO=3&transport=websocket", "unsupported engine.io protocol version", http.StatusBadRequest},
+		{"EIO=5&transport=websocket", "unsupported engine.io protocol version", http.StatusBadRequest},
+		{"EIO=4&transport=websocket&sid=abc", "upgrade not supported", http.StatusBadRequest},
+	} {
+		req, err := http.NewRequestWithContext(testCtx(t), http.MethodGet, ts.http.URL+testServerPath+"/?"+tc.query, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := ts.http.Client().Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.want) {
+			t.Errorf("%s: %d %q, want %d containing %q", tc.query, resp.StatusCode, body, tc.status, tc.want)
+		}
+	}
+	// Our client, asking for EIO3 of a server without AllowEIO3, fails to dial.
+	if c, err := Dial(testCtx(t), ts.http.URL, &Options{EIO: 3, Path: testServerPath}); err == nil {
+		_ = c.Close()
+		t.Fatal("Dial EIO 3 without AllowEIO3 succeeded")
+	}
+}
+
+// TestServerHeartbeatTimeout runs raw WebSocket clients that never answer
+// the heartbeat: the server must end them.
+func TestServerHeartbeatTimeout(t *testing.T) {
+	for _, v := range eioVersions {
+		t.Run(v.name, func(t *testing.T) {
+			ts := startServer(t, nil)
+			ctx := testCtx(t)
+			u := strings.Replace(ts.http.URL, "http", "ws", 1) + testServerPath + "/?transport=websocket&EIO=" + map[int]string{3: "3", 4: "4"}[v.eio]
+			ws, _, err := websocket.Dial(ctx, u, nil)
+			if err != nil {
+				t.Fatalf("dial: %v", err)
+			}
+			defer ws.CloseNow()
+			_, frame, err := ws.Read(ctx)
+			if err != nil || !strings.HasPrefix(string(frame), "0{") {
+				t.Fatalf("open packet: %q, %v", frame, err)
+			}
+			if v.eio == 4 {
+				if !strings.Contains(string(frame), `"maxPayload"`) {
+					t.Fatalf("EIO4 open packet without maxPayload: %s", frame)
+				}
+			}
+			if err := ws.Write(ctx, websocket.MessageText, []byte("40/cricket,")); err != nil {
+				t.Fatal(err)
+			}
+			ss := ts.accepted(t)
+			if v.eio == 3 {
+				// One ping is answered with a pong.
+				if err := ws.Write(ctx, websocket.MessageText, []byte("2")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			start := time.Now()
+			waitDone(t, ss.Done(), 5*time.Second, "server socket of a silent client")
+			assertErrorIs(t, ss.Err(), ErrHeartbeatTimeout)
+			if d := time.Since(start); d < testPingInterval {
+				t.Fatalf("ended after %v, before the ping interval", d)
+			}
+			// What the raw client read: (EIO3) the unsolicited "40", the
+			// CONNECT reply, pings or a pong, then the close.
+			var got []string
+			for {
+				_, f, err := ws.Read(ctx)
+				if err != nil {
+					break
+				}
+				got = append(got, string(f))
+			}
+			if v.eio == 3 && len(got) > 0 && got[0] == "40" {
+				got = got[1:] // the unsolicited CONNECT for "/"
+			}
+			if len(got) == 0 || !strings.HasPrefix(got[0], "40/cricket,") {
+				t.Fatalf("frames %q: want the CONNECT reply first", got)
+			}
+			want := "2" // EIO4: the server pings
+			if v.eio == 3 {
+				want = "3" // EIO3: the server answers the ping
+			}
+			if len(got) < 2 || got[1] != want {
+				t.Fatalf("frames %q: want %q after the CONNECT reply", got, want)
+			}
+		})
+	}
+}
+
+// nodeLine is one line client.js prints.
+type nodeLine struct {
+	Event   string            `json:"event"`
+	ID      string            `json:"id"`
+	Args    []json.RawMessage `json:"args"`
+	Buffer  bool              `json:"buffer"`
+	Hex     string            `json:"hex"`
+	Reason  string            `json:"reason"`
+	Message string            `json:"message"`
+}
+
+// runNodeClient starts client.js and returns its output lines as they come.
+func runNodeClient(t *testing.T, version, url, nsp, mode string) <-chan nodeLine {
+	t.Helper()
+	checkPeerInstalled(t)
+	for _, pkg := range []string{"socket.io-client", "socket.io-client-v2"} {
+		if _, err := os.Stat(filepath.Join(peerDir, "node_modules", pkg, "package.json")); err != nil {
+			t.Fatalf("socketio: test client %s is not installed: run `%s` (from the repository root)", pkg, peerInstallCmd)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	cmd := exec.CommandContext(ctx, "node", "client.js", version, url, testServerPath, nsp, mode)
+	cmd.Dir = peerDir
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start client.js: %v", err)
+	}
+	lines := make(chan nodeLine, 64)
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var l nodeLine
+			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+				t.Errorf("client.js printed %q: %v", sc.Text(), err)
+				continue
+			}
+			lines <- l
+		}
+		_ = cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-exited
+		if t.Failed() && stderr.Len() > 0 {
+			t.Logf("client.js stderr:\n%s", stderr.String())
+		}
+	})
+	return lines
+}
+
+func nextLine(t *testing.T, lines <-chan nodeLine, event string) nodeLine {
+	t.Helper()
+	timer := time.NewTimer(10 * time.Second)
+	defer timer.Stop()
+	select {
+	case l, ok := <-lines:
+		if !ok {
+			t.Fatalf("waiting for %q: client.js exited", event)
+		}
+		if l.Event != event {
+			t.Fatalf("client.js printed %+v, want event %q", l, event)
+		}
+		return l
+	case <-timer.C:
+		t.Fatalf("waiting for %q: nothing from client.js within 10s", event)
+	}
+	return nodeLine{}
+}
+
+// TestServerWithOfficialClients runs socket.io-client 4.8 (EIO4) and 2.5
+// (EIO3) against our server.
+func TestServerWithOfficialClients(t *testing.T) {
+	for _, v := range []struct{ name, version string }{{"v4", "v4"}, {"v2", "v2"}} {
+		t.Run(v.name, func(t *testing.T) {
+			ts := startServer(t, nil)
+			ctx := testCtx(t)
+			lines := runNodeClient(t, v.version, ts.http.URL, "/cricket", "normal")
+			ss := ts.accepted(t)
+			wantEIO := map[string]int{"v4": 4, "v2": 3}[v.version]
+			assertEqual(t, "eio", ss.EIO(), wantEIO)
+			nextLine(t, lines, "connect")
+
+			ev := nextServerEvent(t, ss, "connect_to_match")
+			assertEqual(t, "connect_to_match args", argStrings(ev.Args), []string{`{"match_key":"m1"}`})
+			if err := ev.Ack(ctx, "joined", map[string]string{"key": "m1"}); err != nil {
+				t.Fatalf("Ack: %v", err)
+			}
+			ack := nextLine(t, lines, "ack")
+			assertEqual(t, "ack args", len(ack.Args), 2)
+			assertEqual(t, "ack arg 0", string(ack.Args[0]), `"joined"`)
+			assertEqual(t, "ack arg 1", string(ack.Args[1]), `{"key":"m1"}`)
+
+			gz := []byte{0x1f, 0x8b, 0x08, 0x00, 0xff}
+			if err := ss.Emit(ctx, "on_match_update", gz); err != nil {
+				t.Fatalf("Emit: %v", err)
+			}
+			up := nextLine(t, lines, "on_match_update")
+			if !up.Buffer || up.Hex != "1f8b0800ff" {
+				t.Fatalf("client got %+v, want Buffer 1f8b0800ff", up)
+			}
+			seen := nextServerEvent(t, ss, "update_seen")
+			assertEqual(t, "update_seen", argStrings(seen.Args), []string{`{"hex":"1f8b0800ff"}`})
+			upload := nextServerEvent(t, ss, "upload")
+			assertEqual(t, "upload", argStrings(upload.Args), []string{"bin:010203"})
+
+			answer, err := ss.EmitWithAck(ctx, "question", "why")
+			if err != nil {
+				t.Fatalf("EmitWithAck: %v", err)
+			}
+			q := nextLine(t, lines, "question")
+			assertEqual(t, "question", string(q.Args[0]), `"why"`)
+			assertEqual(t, "answer", argStrings(answer), []string{`"answer"`, "bin:090807"})
+
+			if err := ss.Disconnect(ctx); err != nil {
+				t.Fatalf("Disconnect: %v", err)
+			}
+			d := nextLine(t, lines, "disconnect")
+			assertEqual(t, "disconnect reason", d.Reason, "io server disconnect")
+		})
+		t.Run(v.name+"_refused", func(t *testing.T) {
+			ts := startServer(t, nil)
+			lines := runNodeClient(t, v.version, ts.http.URL, "/secure", "refused")
+			l := nextLine(t, lines, "connect_error")
+			assertEqual(t, "message", l.Message, "not authorized")
+		})
+	}
+}
