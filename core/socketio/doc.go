@@ -1,6 +1,7 @@
 // Package socketio is a small Socket.IO client over WebSocket
 // (github.com/coder/websocket), enough for live data feeds such as Roanuz
-// Cricket API v5.
+// Cricket API v5, and a matching small server (see Server) for simulating
+// such feeds.
 //
 // It speaks Engine.IO v4 (Socket.IO v3/v4 servers, the default) and
 // Engine.IO v3 (Socket.IO v2 servers), chosen with Options.EIO; WebSocket
@@ -56,6 +57,39 @@
 // another packet), and block only until the frames are written or ctx ends.
 // If ctx ends in the middle of a write the connection is closed, since a
 // half-written packet cannot be taken back.
+//
+// # Server
+//
+// NewServer returns a Server, an http.Handler speaking the same wire
+// formats from the other side, for simulators and tests (WebSocket only:
+// long-polling and upgrades are refused with HTTP 400). Engine.IO v4 always,
+// v3 too with ServerOptions.AllowEIO3, chosen per connection by the EIO
+// query parameter; EIO3 connections get the unsolicited CONNECT for "/"
+// that Socket.IO v2 servers send.
+//
+//	srv := socketio.NewServer(&socketio.ServerOptions{Path: "/v5/websocket", AllowEIO3: true})
+//	srv.Namespace("/cricket").OnConnect(func(s *socketio.ServerSocket) error {
+//		if s.Query().Get("token") == "bad" { return errors.New("not authorized") }
+//		go serve(s) // reads s.Events(), emits; ends when s.Done() closes
+//		return nil
+//	})
+//	http.Handle("/v5/websocket/", srv)
+//
+// Each connection runs on two goroutines: the ServeHTTP goroutine is its
+// read loop (the only reader; it returns when the connection ends), and
+// keepalive sends EIO4 pings, answers EIO3 pings and ends a connection
+// whose client is silent for pingInterval+pingTimeout. Unlike the client's,
+// the server's read loop also writes, one packet at a time: the CONNECT or
+// CONNECT_ERROR reply to a namespace join, bounded by PingTimeout. It calls
+// Namespace.OnConnect on its own goroutine, so OnConnect must return
+// promptly; Emit and Disconnect wait for the CONNECT reply and therefore
+// belong on a goroutine OnConnect starts. Received events go to a buffered
+// channel per ServerSocket with the client's slow-consumer rule.
+// ServerSocket methods are safe for concurrent use and write like the
+// client's (one packet and its attachments at a time, on the caller's
+// goroutine). Server.CloseAll, Server.Close, ServerSocket.CloseConn and
+// ServerSocket.Drop return once the connections they end have no goroutine
+// left.
 //
 // # Arguments
 //

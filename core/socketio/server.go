@@ -69,6 +69,12 @@ type ServerOptions struct {
 	// connection ends with ErrSlowConsumer.
 	EventBuffer int
 
+	// OriginPatterns are the host patterns (path.Match syntax) a browser's
+	// Origin header may name besides the request's own host; see
+	// websocket.AcceptOptions. Clients that send no Origin header, such as
+	// Node.js and Go clients, are always accepted. Default none.
+	OriginPatterns []string
+
 	// Logger receives debug logs (accept, join, heartbeat, close). The
 	// zero value logs nothing.
 	Logger zerolog.Logger
@@ -219,7 +225,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: srv.opts.OriginPatterns})
 	if err != nil {
 		srv.log.Debug().Err(err).Msg("websocket accept failed")
 		return // Accept has written the response
@@ -351,9 +357,14 @@ func newID() string {
 
 // serve sends the open packet and runs the connection: the read loop on
 // the calling goroutine, keepalive on another. It returns once both ended.
+var errPanicked = errors.New("socketio: connection handler panicked")
+
 func (c *serverConn) serve() {
 	life := c.life
 	defer c.cancel()
+	// Normally a no-op (the connection has ended by then); after a panic,
+	// say in an OnConnect, it ends the sockets and the WebSocket.
+	defer c.fail(errPanicked)
 
 	open := map[string]any{
 		"sid":          c.sid,

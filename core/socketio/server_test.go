@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -515,4 +516,102 @@ func TestServerWithOfficialClients(t *testing.T) {
 			assertEqual(t, "message", l.Message, "not authorized")
 		})
 	}
+}
+
+// FuzzServerFrames sends arbitrary frame sequences to a live Server: it must
+// not panic, and every connection must end once the client goes away. The
+// script is split on newlines; a line starting with "b:" is a binary frame
+// of the rest, any other a text frame.
+func FuzzServerFrames(f *testing.F) {
+	for _, s := range []struct {
+		eio3   bool
+		script string
+	}{
+		{false, "40/cricket,\n42/cricket,[\"a\",1]\n3"},
+		{false, "40/cricket,{\"token\":\"x\"}\n451-/cricket,[\"up\",{\"_placeholder\":true,\"num\":0}]\nb:\x1f\x8b"},
+		{false, "40/cricket,\n461-/cricket,3[{\"_placeholder\":true,\"num\":0}]\nb:x\n41/cricket,\n1"},
+		{true, "2\n40/cricket?token=a%20b,\n451-/cricket,[\"up\",{\"_placeholder\":true,\"num\":0}]\nb:\x04\x1f\x8b"},
+		{true, "40/cricket\n42/cricket,0[\"q\"]\n40/nowhere,\n44/cricket,\"x\""},
+		{true, "40/cricket?%zz,\n452-[\"a\",{\"_placeholder\":true,\"num\":7}]\nb:\x04\nb:\x04"},
+		{false, "40/secure,\n9\n\n4\n42[]\nb:"},
+	} {
+		f.Add(s.eio3, []byte(s.script))
+	}
+	srv := NewServer(&ServerOptions{Path: testServerPath, PingInterval: time.Minute, PingTimeout: time.Minute, AllowEIO3: true, EventBuffer: 8})
+	srv.Namespace("/cricket")
+	srv.Namespace("/secure").OnConnect(func(*ServerSocket) error { return errors.New("not authorized") })
+	var panicked atomicValue
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				panicked.set(p)
+			}
+		}()
+		srv.ServeHTTP(w, r)
+	}))
+	f.Cleanup(func() {
+		_ = srv.Close()
+		hs.Close()
+	})
+	base := strings.Replace(hs.URL, "http", "ws", 1) + testServerPath + "/?transport=websocket&EIO="
+
+	f.Fuzz(func(t *testing.T, eio3 bool, script []byte) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		eio := "4"
+		if eio3 {
+			eio = "3"
+		}
+		ws, _, err := websocket.Dial(ctx, base+eio, nil)
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		if _, _, err := ws.Read(ctx); err != nil {
+			t.Fatalf("open packet: %v", err)
+		}
+		drained := make(chan struct{})
+		go func() { // read what the server says, so its writes never stall
+			defer close(drained)
+			for {
+				if _, _, err := ws.Read(ctx); err != nil {
+					return
+				}
+			}
+		}()
+		for _, line := range strings.Split(string(script), "\n") {
+			typ, frame := websocket.MessageText, []byte(line)
+			if rest, ok := strings.CutPrefix(line, "b:"); ok {
+				typ, frame = websocket.MessageBinary, []byte(rest)
+			}
+			if err := ws.Write(ctx, typ, frame); err != nil {
+				break // the server ended the connection
+			}
+		}
+		_ = ws.CloseNow()
+		<-drained
+		if !eventually(5*time.Second, func() bool { return srv.ConnCount() == 0 }) {
+			t.Fatalf("%d connections left after the client went away", srv.ConnCount())
+		}
+		if p := panicked.get(); p != nil {
+			t.Fatalf("server panicked: %v", p)
+		}
+	})
+}
+
+// atomicValue holds a recovered panic value.
+type atomicValue struct {
+	mu sync.Mutex
+	v  any
+}
+
+func (a *atomicValue) set(v any) {
+	a.mu.Lock()
+	a.v = v
+	a.mu.Unlock()
+}
+
+func (a *atomicValue) get() any {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.v
 }
