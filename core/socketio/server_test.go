@@ -315,6 +315,33 @@ func TestServerRefusesHandshakes(t *testing.T) {
 	}
 }
 
+// TestServerMaxPayload checks that a message over MaxPayload ends the
+// connection with ErrTooLarge. EIO3 clients are not told the limit, so our
+// client sends the message and the server refuses it.
+func TestServerMaxPayload(t *testing.T) {
+	ts := startServer(t, &ServerOptions{Path: testServerPath, AllowEIO3: true, MaxPayload: 1000})
+	c := ts.dial(t, 3)
+	cs := join(t, c, "/cricket")
+	ss := ts.accepted(t)
+	ctx := testCtx(t)
+	if err := cs.Emit(ctx, "small", make([]byte, 900)); err != nil {
+		t.Fatalf("Emit small: %v", err)
+	}
+	ev := nextServerEvent(t, ss, "small")
+	assertEqual(t, "attachment size", len(ev.Args[0].Bytes()), 900)
+	_ = cs.Emit(ctx, "big", make([]byte, 2000)) // may fail: the server is closing
+	waitDone(t, ss.Done(), 5*time.Second, "server socket after a big message")
+	assertErrorIs(t, ss.Err(), ErrTooLarge)
+	waitDone(t, c.Done(), 5*time.Second, "client after a big message")
+
+	// EIO4 clients are told maxPayload and refuse to send more.
+	c4 := ts.dial(t, 4)
+	assertEqual(t, "announced max payload", c4.Handshake().MaxPayload, int64(1000))
+	cs4 := join(t, c4, "/cricket")
+	ts.accepted(t)
+	assertErrorIs(t, cs4.Emit(ctx, "big", make([]byte, 2000)), ErrTooLarge)
+}
+
 // TestServerHeartbeatTimeout runs raw WebSocket clients that never answer
 // the heartbeat: the server must end them.
 func TestServerHeartbeatTimeout(t *testing.T) {
@@ -470,6 +497,11 @@ func TestServerWithOfficialClients(t *testing.T) {
 			ss := ts.accepted(t)
 			wantEIO := map[string]int{"v4": 4, "v2": 3}[v.version]
 			assertEqual(t, "eio", ss.EIO(), wantEIO)
+			if wantEIO == 4 {
+				assertEqual(t, "auth", string(ss.Auth()), `{"token":"abc"}`)
+			} else {
+				assertEqual(t, "query token", ss.Query().Get("token"), "abc")
+			}
 			nextLine(t, lines, "connect")
 
 			ev := nextServerEvent(t, ss, "connect_to_match")
@@ -503,11 +535,32 @@ func TestServerWithOfficialClients(t *testing.T) {
 			assertEqual(t, "question", string(q.Args[0]), `"why"`)
 			assertEqual(t, "answer", argStrings(answer), []string{`"answer"`, "bin:090807"})
 
+			// The official client keeps the heartbeat going: five ping
+			// intervals, more than interval+timeout, and still connected.
+			timer := time.NewTimer(5 * testPingInterval)
+			defer timer.Stop()
+			select {
+			case <-ss.Done():
+				t.Fatalf("server socket ended: %v", ss.Err())
+			case l := <-lines:
+				t.Fatalf("client.js printed %+v while idle", l)
+			case <-timer.C:
+			}
+
 			if err := ss.Disconnect(ctx); err != nil {
 				t.Fatalf("Disconnect: %v", err)
 			}
 			d := nextLine(t, lines, "disconnect")
 			assertEqual(t, "disconnect reason", d.Reason, "io server disconnect")
+		})
+		t.Run(v.name+"_drop", func(t *testing.T) {
+			ts := startServer(t, nil)
+			lines := runNodeClient(t, v.version, ts.http.URL, "/cricket", "normal")
+			ss := ts.accepted(t)
+			nextLine(t, lines, "connect")
+			ss.Drop()
+			d := nextLine(t, lines, "disconnect")
+			assertEqual(t, "disconnect reason", d.Reason, "transport close")
 		})
 		t.Run(v.name+"_refused", func(t *testing.T) {
 			ts := startServer(t, nil)

@@ -3,6 +3,7 @@
 //
 // Usage: node client.js <v4|v2> <url> <path> <namespace> [normal|refused]
 //
+// Connects with token "abc": auth {token} (v4) or query token= (v2).
 // Prints one JSON object per line on stdout, then exits 0 (2 on a deadline).
 // normal: on connect prints {"event":"connect"}; emits "connect_to_match"
 //   {match_key:"m1"} with an ack and prints {"event":"ack","args":[...]};
@@ -24,8 +25,10 @@ function out(obj) {
 const opts = { path, transports: ['websocket'], reconnection: false, forceNew: true };
 let socket;
 if (version === 'v2') {
+  opts.query = { token: 'abc' }; // v2: handshake and namespace query
   socket = require('socket.io-client-v2')(url + nsp, opts);
 } else {
+  opts.auth = { token: 'abc' }; // v4: the CONNECT payload
   socket = require('socket.io-client').io(url + nsp, opts);
 }
 
