@@ -263,11 +263,7 @@ func (ss *session) handle(ctx context.Context, ev socketio.Event) error {
 			s.log.Warn().Str("match", ss.guess()).Msg("on_match_update without a payload")
 			return nil
 		}
-		a := ev.Args[0]
-		payload := []byte(a.JSON())
-		if a.IsBinary() {
-			payload = a.Bytes()
-		}
+		payload := argBytes(ev.Args)
 		env, err := DecodeUpdate(payload, s.cfg.MaxUpdateBytes)
 		if err != nil {
 			s.st.malformed.Add(1)
@@ -285,7 +281,7 @@ func (ss *session) handle(ctx context.Context, ev socketio.Event) error {
 			s.st.coalesced.Add(1)
 		}
 	case "on_error":
-		key, msg := serverError(ev.Args)
+		key, msg := serverError(argBytes(ev.Args))
 		s.st.serverErrors.Add(1)
 		targets := []*joinState{ss.joins[key]}
 		if targets[0] == nil {
@@ -311,6 +307,17 @@ func (ss *session) handle(ctx context.Context, ev socketio.Event) error {
 	return nil
 }
 
+// argBytes is the first argument's JSON text or attachment bytes, or nil.
+func argBytes(args []socketio.Arg) []byte {
+	if len(args) == 0 {
+		return nil
+	}
+	if args[0].IsBinary() {
+		return args[0].Bytes()
+	}
+	return args[0].JSON()
+}
+
 // guess names the match a payload that could not be decoded probably
 // belongs to: the only match, when there is one.
 func (ss *session) guess() string {
@@ -323,13 +330,9 @@ func (ss *session) guess() string {
 // serverError reads an on_error payload. Roanuz sends a JSON string
 // (the docs JSON.parse it) whose shape is undocumented, so this looks for
 // the usual fields and otherwise returns the text as it came.
-func serverError(args []socketio.Arg) (matchKey, msg string) {
-	if len(args) == 0 {
+func serverError(raw []byte) (matchKey, msg string) {
+	if len(raw) == 0 {
 		return "", "(no payload)"
-	}
-	raw := args[0].JSON()
-	if args[0].IsBinary() {
-		raw = args[0].Bytes()
 	}
 	text := string(raw)
 	var s string

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -528,8 +529,21 @@ func TestSourceWholeMatch(t *testing.T) {
 			if n := api.count("unsubscribe " + key); n != 1 {
 				t.Errorf("unsubscribe calls = %d, want 1", n)
 			}
+			checkNoLeaks(t)
 		})
 	}
+}
+
+// checkNoLeaks fails if a goroutine of the source or of its Socket.IO
+// connection outlives Run.
+func checkNoLeaks(t *testing.T) {
+	t.Helper()
+	var stacks string
+	eventually(t, 5*time.Second, "source goroutines to end", func() bool {
+		buf := make([]byte, 1<<20)
+		stacks = string(buf[:runtime.Stack(buf, true)])
+		return !strings.Contains(stacks, "source/roanuz.(*Source)") && !strings.Contains(stacks, "socketio.(*Conn)")
+	})
 }
 
 func TestSourceAuthRejected(t *testing.T) {
@@ -594,4 +608,68 @@ func TestSourceStaleReconnects(t *testing.T) {
 	eventually(t, waitLimit, "a reconnect after staleness", func() bool { return r.src.Stats().Connects >= 2 })
 	sock.call(http.MethodPost, "/nojoin", map[string]bool{"off": false}, nil)
 	eventually(t, waitLimit, "joined again", func() bool { return r.src.Stats().Joins >= 2 })
+}
+
+func TestConfigValidate(t *testing.T) {
+	ok := Config{ProjectKey: "p", Matches: []MatchConfig{{Key: "k"}}}
+	many := ok
+	many.Matches = nil
+	for i := range 21 {
+		many.Matches = append(many.Matches, MatchConfig{Key: "k" + strconv.Itoa(i)})
+	}
+	cases := []struct {
+		name string
+		cfg  Config
+		want []string // substrings of the error; none: valid
+	}{
+		{"defaults", ok, nil},
+		{"eio 3", func() Config { c := ok; c.EIO = 3; return c }(), nil},
+		{"empty", Config{}, []string{"project_key: required", "matches: at least one"}},
+		{"bad values", Config{
+			ProjectKey: "a/b", APIURL: "ftp://x", SocketURL: "nohost", SocketPath: "v5", Namespace: "cricket", EIO: 2,
+			Matches: []MatchConfig{{Key: "k"}, {Key: "k"}, {Key: ""}}, Heartbeat: time.Minute, StaleAfter: time.Second,
+			BackoffMin: time.Minute, BackoffMax: time.Second, MaxAttempts: -1, MaxUpdateBytes: -1, MaxConnections: -1,
+		}, []string{
+			"project_key:", "api_url:", "socket_url:", "socket_path:", "namespace:", "eio: 2", "matches[1].key: \"k\" listed twice",
+			"matches[2].key: required", "max_connections:", "backoff_max:", "stale_after:", "max_attempts:", "max_update_bytes:",
+		}},
+		{"over the connection cap", many, []string{"21 matches over the max_connections cap of 20"}},
+		{"duplicate ids", Config{ProjectKey: "p", Matches: []MatchConfig{{Key: "a", ID: "x"}, {Key: "b", ID: "x"}}}, []string{`matches[1].id: "x" used twice`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate()
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate = nil, want %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate = %v\nwant it to mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestNewNeedsAPIKey(t *testing.T) {
+	t.Setenv(testKeyEnv, "")
+	cfg := Config{ProjectKey: "p", APIKeyEnv: testKeyEnv, Matches: []MatchConfig{{Key: "k"}}}
+	_, err := New(cfg, zerolog.Nop())
+	if err == nil || !strings.Contains(err.Error(), testKeyEnv) {
+		t.Fatalf("New = %v, want an error naming %s", err, testKeyEnv)
+	}
+	t.Setenv(testKeyEnv, "x")
+	s, err := New(cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Name() != "roanuz" || s.workers["k"].id != "k" {
+		t.Fatalf("name %q, id %q: want roanuz and the key as default id", s.Name(), s.workers["k"].id)
+	}
 }
