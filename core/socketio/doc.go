@@ -87,9 +87,10 @@
 // channel per ServerSocket with the client's slow-consumer rule.
 // ServerSocket methods are safe for concurrent use and write like the
 // client's (one packet and its attachments at a time, on the caller's
-// goroutine). Server.CloseAll, Server.Close, ServerSocket.CloseConn and
-// ServerSocket.Drop return once the connections they end have no goroutine
-// left.
+// goroutine). Server.CloseAll, Server.DropAll, Server.Close,
+// ServerSocket.CloseConn and ServerSocket.Drop return once the connections
+// they end have no goroutine left, so none of them may be called from
+// OnConnect.
 //
 // # Arguments
 //

@@ -176,9 +176,11 @@ func (n *Namespace) Name() string { return n.name }
 // accepts it, and the namespace's CONNECT reply is sent after fn returns.
 //
 // fn runs on the connection's read goroutine, so it must return promptly
-// and must not wait on the socket (Emit waits for the CONNECT reply, which
-// is sent after fn returns): start a goroutine that serves s, reading
-// s.Events and emitting, and return. Without OnConnect every client is
+// and must not wait on the socket or its connection: Emit, EmitWithAck and
+// Disconnect wait for the CONNECT reply, which is sent after fn returns, and
+// CloseConn, Drop, Server.CloseAll and Server.Close wait for the read
+// goroutine to exit. Start a goroutine that serves s, reading s.Events and
+// emitting, and return. Without OnConnect every client is
 // accepted, and its events must still be drained from s.Events by someone
 // (see ServerOptions.EventBuffer): a namespace that expects no events from
 // its clients needs no reader in practice.
@@ -259,10 +261,19 @@ func (srv *Server) untrack(c *serverConn) {
 
 // CloseAll ends every open connection with a WebSocket close frame (the
 // clients see the server close, as on a server restart) and returns once
-// their goroutines have exited. The Server keeps accepting new
+// their goroutines have exited; each close handshake waits at most about
+// 10 s (coder/websocket's timeouts) for an unresponsive client. The Server keeps accepting new
 // connections.
 func (srv *Server) CloseAll() {
-	srv.closeConns()
+	srv.closeConns(ErrClosed)
+}
+
+// DropAll ends every open connection abruptly, like ServerSocket.Drop
+// (no close frame: the clients see the transport break), and returns once
+// their goroutines have exited. For fault injection; the Server keeps
+// accepting new connections.
+func (srv *Server) DropAll() {
+	srv.closeConns(ErrDropped)
 }
 
 // Close refuses new connections (HTTP 503), then ends the open ones like
@@ -271,20 +282,27 @@ func (srv *Server) Close() error {
 	srv.mu.Lock()
 	srv.closed = true
 	srv.mu.Unlock()
-	srv.closeConns()
+	srv.closeConns(ErrClosed)
 	return nil
 }
 
-func (srv *Server) closeConns() {
+func (srv *Server) closeConns(why error) {
 	srv.mu.Lock()
 	conns := make([]*serverConn, 0, len(srv.conns))
 	for c := range srv.conns {
 		conns = append(conns, c)
 	}
 	srv.mu.Unlock()
+	// In parallel: each close handshake may wait seconds for a dead client.
+	var wg sync.WaitGroup
 	for _, c := range conns {
-		c.close(ErrClosed)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.close(why)
+		}()
 	}
+	wg.Wait()
 }
 
 // ConnCount returns the number of open Engine.IO connections.

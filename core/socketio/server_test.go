@@ -275,10 +275,20 @@ func TestServerDropAndClose(t *testing.T) {
 				t.Fatalf("after CloseAll, %d connections", ts.srv.ConnCount())
 			}
 
-			// The server keeps accepting after CloseAll.
+			// The server keeps accepting after CloseAll, and DropAll breaks
+			// the transport under every client.
 			c3 := ts.dial(t, v.eio)
+			c4 := ts.dial(t, v.eio)
 			join(t, c3, "/cricket")
-			ts.accepted(t)
+			ss3 := ts.accepted(t)
+			ts.srv.DropAll()
+			assertErrorIs(t, ss3.Err(), ErrDropped)
+			for _, c := range []*Conn{c3, c4} {
+				waitDone(t, c.Done(), 5*time.Second, "client after DropAll")
+				if errors.Is(c.Err(), ErrServerClosed) || errors.Is(c.Err(), ErrClosed) {
+					t.Fatalf("client Err after DropAll = %v, want a transport error", c.Err())
+				}
+			}
 		})
 	}
 }
