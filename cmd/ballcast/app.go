@@ -15,6 +15,7 @@ import (
 
 	"github.com/ballcast/ballcast/core/ingest"
 	"github.com/ballcast/ballcast/core/source/replay"
+	"github.com/ballcast/ballcast/core/source/roanuz"
 	"github.com/ballcast/ballcast/examples"
 	"github.com/ballcast/ballcast/pipeline"
 	"github.com/ballcast/ballcast/pipeline/pluginhost"
@@ -26,8 +27,8 @@ const defaultPipelineName = "default.yaml (embedded)"
 
 // sourceFactories builds each source type from its config section. A map
 // literal refuses duplicate names at compile time.
-var sourceFactories = map[string]func(pipeline.Section) (ingest.Source, error){
-	"replay": func(s pipeline.Section) (ingest.Source, error) {
+var sourceFactories = map[string]func(pipeline.Section, zerolog.Logger) (ingest.Source, error){
+	"replay": func(s pipeline.Section, _ zerolog.Logger) (ingest.Source, error) {
 		var c replay.Config
 		if err := s.Decode(&c); err != nil {
 			return nil, err
@@ -36,6 +37,13 @@ var sourceFactories = map[string]func(pipeline.Section) (ingest.Source, error){
 			return nil, s.Errorf("speed", "%v", err)
 		}
 		return replay.New(c)
+	},
+	"roanuz": func(s pipeline.Section, log zerolog.Logger) (ingest.Source, error) {
+		var c roanuz.Config
+		if err := s.Decode(&c); err != nil {
+			return nil, err
+		}
+		return roanuz.New(c, log)
 	},
 }
 
@@ -76,7 +84,7 @@ func newLogger(cfg pipeline.LogConfig, w io.Writer) zerolog.Logger {
 }
 
 // buildSources constructs every configured source, reporting all problems.
-func buildSources(cfg *pipeline.Config) ([]ingest.Source, error) {
+func buildSources(cfg *pipeline.Config, log zerolog.Logger) ([]ingest.Source, error) {
 	var (
 		out  []ingest.Source
 		errs []error
@@ -87,7 +95,7 @@ func buildSources(cfg *pipeline.Config) ([]ingest.Source, error) {
 			errs = append(errs, cfg.Errorf(fmt.Sprintf("sources[%d].type", i), "unknown source type %q", sc.Type))
 			continue
 		}
-		src, err := mk(sc.Config)
+		src, err := mk(sc.Config, log.With().Str("source", sc.Name).Logger())
 		if err != nil {
 			var ce *pipeline.ConfigError
 			if !errors.As(err, &ce) {

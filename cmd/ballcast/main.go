@@ -6,6 +6,7 @@
 //	ballcast validate FILE                check a pipeline file, every problem at once
 //	ballcast replay [-c FILE] MATCH.json… replay Cricsheet files as fast as possible
 //	ballcast scorecard MATCH.json [--json] final scorecard via the stats plugin
+//	ballcast simulate roanuz [FILE…]      a wire-exact Roanuz v5 simulator with fault injection
 //	ballcast plugin serve NAME            serve a built-in plugin (used by ballcast itself)
 package main
 
@@ -55,6 +56,7 @@ commands:
   validate FILE             check a pipeline file and report every problem as file:line:col
   replay [-c FILE] FILE...  replay Cricsheet files through a pipeline as fast as possible
   scorecard FILE [--json]   print a match's final scorecard, computed by the stats plugin
+  simulate roanuz [flags] [FILE...]  serve a wire-exact Roanuz v5 simulator replaying matches
   plugin serve NAME         serve a built-in plugin over the plugin protocol
   plugin list               list built-in plugins
 `
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdScorecard(ctx, args, stdout, stderr)
 	case "plugin":
 		return cmdPlugin(args, stdout, stderr)
+	case "simulate":
+		return cmdSimulate(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -70,7 +70,7 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 	if bcfg.Listen == "" {
 		bcfg.Listen = ":8080"
 	}
-	sources, err := buildSources(cfg)
+	sources, err := buildSources(cfg, log)
 	if err != nil {
 		return nil, err
 	}

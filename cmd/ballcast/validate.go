@@ -6,6 +6,8 @@ import (
 	"io"
 	"sort"
 
+	"github.com/rs/zerolog"
+
 	"github.com/ballcast/ballcast/broadcast"
 	"github.com/ballcast/ballcast/pipeline"
 )
@@ -49,7 +51,7 @@ func validateFile(path, pluginDir string) error {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := buildSources(cfg); err != nil {
+	if _, err := buildSources(cfg, zerolog.Nop()); err != nil {
 		errs = append(errs, err)
 	}
 	var b broadcast.Config

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/core/source/replay"
+	"github.com/ballcast/ballcast/core/source/roanuz/roanuzsim"
+	"github.com/ballcast/ballcast/pipeline"
+)
+
+// cmdSimulate runs a provider simulator: a wire-exact stand-in that replays
+// Cricsheet matches as that provider's live feed.
+func cmdSimulate(ctx context.Context, args []string, _, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "roanuz" {
+		return usageError{"simulate: want a provider: roanuz"}
+	}
+	fs := newFlags("simulate roanuz", stderr)
+	listen := fs.String("listen", "127.0.0.1:9090", "address to serve the REST API and Socket.IO on")
+	project := fs.String("project-key", "sim", "project key the simulator accepts")
+	keyEnv := fs.String("api-key-env", "ROANUZ_API_KEY", "environment variable holding the API key the simulator accepts (default key when unset: sim-key)")
+	interval := fs.Duration("interval", 2*time.Second, "time between deliveries")
+	enc := fs.String("encoding", "gzip", "on_match_update encoding: gzip, zlib, json, json-string, base64-gzip, base64-zlib, bare")
+	dropEvery := fs.Duration("drop-every", 0, "drop every socket connection at this period (0: never)")
+	expireAt := fs.Int("expire-token-at", 0, "expire every token after this many deliveries (0: never)")
+	malformedEvery := fs.Int("malformed-every", 0, "send a corrupt update before every Nth update (0: never)")
+	dupEvery := fs.Int("duplicate-every", 0, "send every Nth update twice (0: never)")
+	errorAt := fs.Int("error-at", 0, "send one on_error after this many deliveries (0: never)")
+	delay := fs.Duration("delay", 0, "hold every push back by this long")
+	files, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	apiKey := os.Getenv(*keyEnv)
+	if apiKey == "" {
+		apiKey = "sim-key"
+	}
+	matches := map[string][]event.Event{}
+	if len(files) == 0 {
+		evs, err := replay.Parse(strings.TrimSuffix(replay.BundledMatch, ".json"), replay.Bundled())
+		if err != nil {
+			return err
+		}
+		matches[evs[0].Match] = evs
+	}
+	for _, f := range files {
+		m, err := replay.Load(f)
+		if err != nil {
+			return err
+		}
+		matches[m.ID] = m.Events
+	}
+	log := newLogger(pipeline.LogConfig{}, stderr)
+	sim, err := roanuzsim.New(roanuzsim.Config{
+		ProjectKey: *project, APIKey: apiKey, Interval: *interval, Encoding: *enc,
+		Faults: roanuzsim.Faults{DropEvery: *dropEvery, ExpireTokenAt: *expireAt, MalformedEvery: *malformedEvery,
+			DuplicateEvery: *dupEvery, ErrorAt: *errorAt, Delay: *delay},
+	}, matches, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	keys := make([]string, 0, len(matches))
+	for k := range matches {
+		keys = append(keys, k)
+	}
+	log.Info().Str("url", "http://"+ln.Addr().String()).Str("project_key", *project).Strs("matches", keys).Msg("roanuz simulator serving")
+	go sim.Run(ctx) //nolint:errcheck // returns nil when ctx ends
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
