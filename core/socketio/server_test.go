@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -677,4 +678,69 @@ func (a *atomicValue) get() any {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.v
+}
+
+// TestServerSlowConsumer checks that an undrained ServerSocket ends its
+// connection with ErrSlowConsumer instead of stalling the read loop.
+func TestServerSlowConsumer(t *testing.T) {
+	ts := startServer(t, &ServerOptions{Path: testServerPath, EventBuffer: 2})
+	c := ts.dial(t, 4)
+	cs := join(t, c, "/cricket")
+	ss := ts.accepted(t)
+	ctx := testCtx(t)
+	for i := range 3 {
+		if err := cs.Emit(ctx, "spam", i); err != nil {
+			break // the server may already have closed
+		}
+	}
+	waitDone(t, ss.Done(), 5*time.Second, "undrained server socket")
+	assertErrorIs(t, ss.Err(), ErrSlowConsumer)
+	waitDone(t, c.Done(), 5*time.Second, "client of an undrained server socket")
+}
+
+// A Roanuz-like feed: namespace /cricket on /v5/websocket, answering
+// connect_to_match with on_match_joined and a gzip Buffer.
+func ExampleNewServer() {
+	srv := NewServer(&ServerOptions{Path: "/v5/websocket", AllowEIO3: true})
+	srv.Namespace("/cricket").OnConnect(func(s *ServerSocket) error {
+		go func() { // serve s; OnConnect must return promptly
+			for ev := range s.Events() {
+				if ev.Name != "connect_to_match" {
+					continue
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				_ = s.Emit(ctx, "on_match_joined", map[string]string{"key": "m1"})
+				_ = s.Emit(ctx, "on_match_update", []byte{0x1f, 0x8b, 0x08}) // a binary attachment
+				cancel()
+			}
+		}()
+		return nil
+	})
+	hs := httptest.NewServer(srv) // or http.Handle("/v5/websocket/", srv)
+	defer hs.Close()
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := Dial(ctx, hs.URL, &Options{Path: "/v5/websocket"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer conn.Close()
+	sock, err := conn.Join(ctx, "/cricket", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = sock.Emit(ctx, "connect_to_match", map[string]string{"match_key": "m1"})
+	for ev := range sock.Events() {
+		fmt.Println(ev.Name, ev.Args[0])
+		if ev.Name == "on_match_update" {
+			break
+		}
+	}
+	// Output:
+	// on_match_joined {"key":"m1"}
+	// on_match_update <binary 3 bytes>
 }
