@@ -34,6 +34,10 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Setenv("BALLCAST_TEST_AS_MAIN", "1")
+	// The commentary plugin must use its template engine here: no test
+	// reaches out to a real LLM, whatever the developer's shell holds.
+	os.Unsetenv("OPENAI_API_KEY")
+	os.Unsetenv("OPENAI_BASE_URL")
 	os.Exit(m.Run())
 }
 
