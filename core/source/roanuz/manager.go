@@ -295,7 +295,18 @@ func (ss *session) handle(ctx context.Context, ev socketio.Event) error {
 			s.st.lastServerError.Store(&line)
 			s.log.Warn().Str("match", js.w.id).Str("message", msg).Msg("server error")
 		}
-		if strings.Contains(strings.ToLower(msg), "subscri") {
+		lower := strings.ToLower(msg)
+		if strings.Contains(lower, "token") || strings.Contains(lower, "auth") {
+			// The server rejected the token on the socket: replace it; the
+			// change re-sends connect_to_match for every match.
+			if _, err := s.auth.Refresh(ctx, ss.token); err != nil {
+				if errors.Is(err, ErrAuthRejected) || ctx.Err() != nil {
+					return err
+				}
+				s.log.Warn().Err(err).Msg("token refresh after on_error failed")
+			}
+		}
+		if strings.Contains(lower, "subscri") {
 			for _, js := range targets {
 				s.st.resubscribes.Add(1)
 				if err := ss.resubscribe(ctx, js, time.Now()); err != nil {

@@ -271,7 +271,31 @@ type counters struct {
 }
 
 // Source follows Roanuz matches over one Socket.IO connection and delivers
-// their normalized events. See doc.go for the behaviour and concurrency.
+// their normalized events; it implements ingest.Source.
+//
+// Behaviour (the RoanuzWebSocketManager's, corrected by PROVIDERS.md §1):
+// authenticate (rs-token, refreshed before it expires); per match, REST
+// subscribe, then connect_to_match {token, match_key} on the one shared
+// connection and wait for on_match_joined; after every (re)join fetch the
+// match document once over REST so nothing pushed while away is lost; feed
+// every document, pushed or fetched, to the match's Normalizer, which
+// backfills gaps from the ball-by-ball endpoint and drops what it already
+// emitted. On every token change connect_to_match is sent again for every
+// match. A lost, stale or unjoinable connection is redialled with jittered
+// exponential backoff; max_attempts failures in a row end Run. At shutdown
+// every match is unsubscribed, best effort, within http_timeout.
+//
+// Concurrency: Run owns every goroutine it starts and waits for them. One
+// goroutine (the manager) owns the connection and all per-connection
+// state: it reads socket events, decodes and routes updates, and runs the
+// heartbeat, join deadlines and token timer; its REST calls (subscribe)
+// block it for at most http_timeout while the socket buffers events. Each
+// match has a worker goroutine owning its Normalizer; it receives
+// documents through a one-slot mailbox (a newer document replaces an
+// unread one, since documents are full state) and performs the REST resync
+// and backfill, so a slow backfill delays that match only. Events of a
+// match are sent to out in order by its worker. Stats is safe to call
+// from any goroutine.
 type Source struct {
 	cfg  Config
 	log  zerolog.Logger
@@ -424,6 +448,7 @@ func (w *worker) take() (*Match, bool) {
 // resyncs and delivers the events in order.
 func (s *Source) work(ctx context.Context, w *worker, out chan<- event.Event) {
 	log := s.log.With().Str("match", w.id).Str("match_key", w.key).Logger()
+	failures := 0 // resyncs failed in a row
 	for {
 		select {
 		case <-ctx.Done():
@@ -441,10 +466,17 @@ func (s *Source) work(ctx context.Context, w *worker, out chan<- event.Event) {
 				if ctx.Err() != nil {
 					return
 				}
+				// Try again later: until it succeeds, what was pushed while
+				// the match was not joined is only recovered if another
+				// update arrives.
+				failures++
+				d := s.bo.delay(failures)
 				s.st.resyncFailures.Add(1)
-				log.Warn().Err(err).Msg("resync failed")
+				log.Warn().Err(err).Dur("retry_in", d).Msg("resync failed")
+				time.AfterFunc(d, w.requestResync)
 				continue
 			}
+			failures = 0
 			if !s.normalize(ctx, log, w, env.Data, out) {
 				return
 			}

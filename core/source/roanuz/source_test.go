@@ -53,6 +53,7 @@ type fakeAPI struct {
 	authStatus int             // non-zero: auth answers with this status
 	calls      map[string]int  // "auth", "subscribe KEY", "unsubscribe KEY", "match KEY", "bbb KEY"
 	unauth     int             // requests answered 401
+	failMatch  int             // GET match answers 500 while > 0, counting down
 }
 
 func newFakeAPI(t testing.TB, gens ...*Generator) *fakeAPI {
@@ -139,6 +140,11 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case len(parts) == 1 && r.Method == http.MethodGet:
 		f.calls["match "+parts[0]]++
+		if f.failMatch > 0 {
+			f.failMatch--
+			reply(http.StatusInternalServerError, map[string]any{"error": "try later"})
+			return
+		}
 		reply(http.StatusOK, g.Document(f.cur[parts[0]]))
 	case len(parts) == 2 && (parts[1] == "subscribe" || parts[1] == "unsubscribe") && r.Method == http.MethodPost:
 		var body map[string]string
@@ -201,7 +207,7 @@ func startSockPeer(t testing.TB) *sockPeer {
 		t.Fatalf("socket.io is not installed for the tests: run `npm ci --prefix core/socketio/testdata/node`")
 	}
 	cmd := exec.Command("node", filepath.Join("testdata", "roanuz_socket.js"), "0")
-	cmd.Env = append(os.Environ(), "PING_INTERVAL=300", "PING_TIMEOUT=300")
+	cmd.Env = append(os.Environ(), "PING_INTERVAL=300", "PING_TIMEOUT=300", "EIO3=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -413,6 +419,7 @@ func TestSourceWholeMatch(t *testing.T) {
 	key := "rz_" + id
 	cases := []struct {
 		name string
+		eio  int
 		// each document i is pushed with pushes(i) payloads (binary or not)
 		encode     func(i int) []Encoding
 		malformed  map[int][]byte // raw payloads pushed before document i
@@ -421,8 +428,10 @@ func TestSourceWholeMatch(t *testing.T) {
 		serverErr  map[int]string // on_error message pushed before document i
 		check      func(t *testing.T, r *running, api *fakeAPI, sock *sockPeer)
 		wantMalfmd uint64
+		failMatchN int // GET match answers 500 this many times first
 	}{
 		{name: "gzip in order", encode: func(int) []Encoding { return []Encoding{EncodeGzip} }},
+		{name: "engine.io v3", eio: 3, encode: func(int) []Encoding { return []Encoding{EncodeGzip} }},
 		{name: "every encoding", encode: func(i int) []Encoding { return []Encoding{Encoding(i % int(numEncodings))} }},
 		{name: "duplicated updates", encode: func(i int) []Encoding { return []Encoding{EncodeGzip, EncodeJSONString, EncodeGzip} }},
 		{
@@ -465,6 +474,34 @@ func TestSourceWholeMatch(t *testing.T) {
 			},
 		},
 		{
+			name:      "on_error token rejected",
+			encode:    func(int) []Encoding { return []Encoding{EncodeGzip} },
+			serverErr: map[int]string{25: `{"error":{"code":"invalid_token","message":"token expired"}}`},
+			check: func(t *testing.T, r *running, api *fakeAPI, sock *sockPeer) {
+				eventually(t, waitLimit, "connect_to_match with the new token", func() bool {
+					for _, j := range sock.joins() {
+						if j.Token == "tok-2" {
+							return true
+						}
+					}
+					return false
+				})
+				if st := r.src.Stats(); st.TokenRefreshes != 1 || st.Resubscribes != 0 {
+					t.Errorf("stats %+v: want one token refresh and no resubscribe", st)
+				}
+			},
+		},
+		{
+			name:       "resync fails first",
+			encode:     func(int) []Encoding { return []Encoding{EncodeGzip} },
+			failMatchN: 2,
+			check: func(t *testing.T, r *running, api *fakeAPI, sock *sockPeer) {
+				if st := r.src.Stats(); st.ResyncFailures != 2 || st.Resyncs < 3 {
+					t.Errorf("stats %+v: want 2 failed resyncs, then a good one", st)
+				}
+			},
+		},
+		{
 			name:      "on_error not subscribed",
 			encode:    func(int) []Encoding { return []Encoding{EncodeGzip} },
 			serverErr: map[int]string{30: `{"error":{"code":"not_subscribed","message":"match not subscribed"},"match_key":"` + key + `"}`},
@@ -489,8 +526,11 @@ func TestSourceWholeMatch(t *testing.T) {
 			if tc.lifetimes != nil {
 				api.lifetimes = tc.lifetimes
 			}
+			api.failMatch = tc.failMatchN
 			sock := startSockPeer(t)
-			r := startSource(t, testConfig(api, sock.url(), key))
+			cfg := testConfig(api, sock.url(), key)
+			cfg.EIO = tc.eio
+			r := startSource(t, cfg)
 			eventually(t, waitLimit, "the match joined", func() bool { return sock.roomSize(key) == 1 })
 			for i := 0; i < g.Len(); i++ {
 				if p, ok := tc.malformed[i]; ok {
