@@ -202,7 +202,7 @@ func (n *Namespace) handler() func(s *ServerSocket) error {
 // unknown Engine.IO revisions and requests for another path are refused
 // with HTTP 400 (404 for the path) and a plain-text reason.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.TrimSuffix(r.URL.Path, "/") != srv.opts.Path {
+	if "/"+strings.Trim(r.URL.Path, "/") != srv.opts.Path {
 		http.Error(w, "socketio: not found", http.StatusNotFound)
 		return
 	}

@@ -744,3 +744,44 @@ func ExampleNewServer() {
 	// on_match_joined {"key":"m1"}
 	// on_match_update <binary 3 bytes>
 }
+
+// TestServerDefaults serves NewServer(nil): path /socket.io/, namespace "/"
+// accepting everyone, other paths 404.
+func TestServerDefaults(t *testing.T) {
+	srv := NewServer(nil)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		_ = srv.Close()
+		hs.Close()
+	})
+	c, err := Dial(testCtx(t), hs.URL, nil)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { closeAndCheck(t, c) })
+	assertEqual(t, "ping interval", c.Handshake().PingInterval, 25*time.Second)
+	assertEqual(t, "max payload", c.Handshake().MaxPayload, int64(1_000_000))
+	if s := join(t, c, "/"); s.ID() == "" {
+		t.Fatal("no namespace sid for /")
+	}
+	assertEqual(t, "connections", srv.ConnCount(), 1)
+
+	status := func(path string) int {
+		t.Helper()
+		req, err := http.NewRequestWithContext(testCtx(t), http.MethodGet, hs.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := hs.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	assertEqual(t, "status for another path", status("/elsewhere/?EIO=4&transport=websocket"), http.StatusNotFound)
+
+	_ = srv.Close()
+	waitDone(t, c.Done(), 5*time.Second, "client after Server.Close")
+	assertEqual(t, "status after Close", status("/socket.io/?EIO=4&transport=websocket"), http.StatusServiceUnavailable)
+}
