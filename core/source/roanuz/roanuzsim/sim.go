@@ -77,8 +77,15 @@ type Simulator struct {
 	mu      sync.Mutex
 	matches map[string]*match
 	tokens  map[string]time.Time // token → expiry
-	joined  map[*socketio.ServerSocket]map[string]bool
+	joined  map[*socketio.ServerSocket]*client
 	stats   Stats
+}
+
+// client is one /cricket socket: the matches it joined, and a lock that
+// keeps its join reply ahead of any push for that match.
+type client struct {
+	send    sync.Mutex // held while writing to the socket
+	matches map[string]bool
 }
 
 type match struct {
@@ -114,7 +121,7 @@ func New(cfg Config, matches map[string][]event.Event, log zerolog.Logger) (*Sim
 	s := &Simulator{
 		cfg: cfg, enc: enc, log: log,
 		matches: map[string]*match{}, tokens: map[string]time.Time{},
-		joined: map[*socketio.ServerSocket]map[string]bool{},
+		joined: map[*socketio.ServerSocket]*client{},
 	}
 	for key, evs := range matches {
 		g, err := roanuz.NewGenerator(key, evs)
@@ -191,17 +198,10 @@ func (s *Simulator) Run(ctx context.Context) error {
 }
 
 func (s *Simulator) dropAll() {
-	s.mu.Lock()
-	socks := make([]*socketio.ServerSocket, 0, len(s.joined))
-	for sock := range s.joined {
-		socks = append(socks, sock)
-	}
-	s.stats.Drops++
-	s.mu.Unlock()
-	for _, sock := range socks {
-		sock.Drop()
-	}
-	s.log.Info().Int("sockets", len(socks)).Msg("fault: dropped connections")
+	s.count(func(st *Stats) { st.Drops++ })
+	n := s.io.ConnCount()
+	s.io.DropAll()
+	s.log.Info().Int("connections", n).Msg("fault: dropped connections")
 }
 
 func (s *Simulator) advance(ctx context.Context, step int) {
@@ -217,6 +217,7 @@ func (s *Simulator) advance(ctx context.Context, step int) {
 		key  string
 		doc  *roanuz.Envelope
 		to   []*socketio.ServerSocket
+		cs   []*client
 		dup  bool
 		junk bool
 	}
@@ -227,9 +228,10 @@ func (s *Simulator) advance(ctx context.Context, step int) {
 		}
 		m.idx++
 		p := push{key: key, doc: m.gen.Document(m.idx)}
-		for sock, keys := range s.joined {
-			if keys[key] {
+		for sock, c := range s.joined {
+			if c.matches[key] {
 				p.to = append(p.to, sock)
+				p.cs = append(p.cs, c)
 			}
 		}
 		p.dup = f.DuplicateEvery > 0 && m.idx%f.DuplicateEvery == 0
@@ -254,7 +256,8 @@ func (s *Simulator) advance(ctx context.Context, step int) {
 			s.log.Error().Err(err).Str("match", p.key).Msg("encode update")
 			continue
 		}
-		for _, sock := range p.to {
+		for i, sock := range p.to {
+			p.cs[i].send.Lock()
 			if p.junk {
 				s.count(func(st *Stats) { st.Malformed++ })
 				s.emit(ctx, sock, "on_match_update", []byte{0x1f, 0x8b, 0x08, 0x00, 'n', 'o', 't', ' ', 'g', 'z', 'i', 'p'})
@@ -269,6 +272,7 @@ func (s *Simulator) advance(ctx context.Context, step int) {
 				s.count(func(st *Stats) { st.Errors++ })
 				s.emit(ctx, sock, "on_error", errorJSON(p.key, "not_subscribed", "Match is not subscribed"))
 			}
+			p.cs[i].send.Unlock()
 		}
 	}
 }
@@ -307,8 +311,9 @@ func errorJSON(match, code, msg string) string {
 
 // serveSocket handles one /cricket socket's requests until it ends.
 func (s *Simulator) serveSocket(sock *socketio.ServerSocket) {
+	c := &client{matches: map[string]bool{}}
 	s.mu.Lock()
-	s.joined[sock] = map[string]bool{}
+	s.joined[sock] = c
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -328,6 +333,9 @@ func (s *Simulator) serveSocket(sock *socketio.ServerSocket) {
 			s.emit(ctx, sock, "on_error", errorJSON("", "bad_request", err.Error()))
 			continue
 		}
+		// Pushes for this socket wait until the join reply and the current
+		// document are out, so on_match_joined always comes first.
+		c.send.Lock()
 		s.mu.Lock()
 		m := s.matches[req.MatchKey]
 		valid := s.validToken(req.Token)
@@ -335,7 +343,7 @@ func (s *Simulator) serveSocket(sock *socketio.ServerSocket) {
 		switch {
 		case m == nil || !valid || !m.subscribed:
 		default:
-			s.joined[sock][req.MatchKey] = true
+			c.matches[req.MatchKey] = true
 			s.stats.Joins++
 			doc = m.gen.Document(m.idx)
 		}
@@ -355,6 +363,7 @@ func (s *Simulator) serveSocket(sock *socketio.ServerSocket) {
 				s.emit(ctx, sock, "on_match_update", s.arg(payload))
 			}
 		}
+		c.send.Unlock()
 	}
 }
 
