@@ -198,7 +198,10 @@ func (b *lockedBuffer) String() string {
 
 // startSockPeer starts the Socket.IO side; it fails (never skips) when
 // node or the npm server is missing.
-func startSockPeer(t testing.TB) *sockPeer {
+func startSockPeer(t testing.TB) *sockPeer { t.Helper(); return startSockPeerOn(t, 0) }
+
+// startSockPeerOn starts the Socket.IO side on port (0: a free one).
+func startSockPeerOn(t testing.TB, port int) *sockPeer {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Fatalf("node is not on PATH (%v): the Roanuz source tests run the official Socket.IO server", err)
@@ -206,8 +209,8 @@ func startSockPeer(t testing.TB) *sockPeer {
 	if _, err := os.Stat(nodeModules); err != nil {
 		t.Fatalf("socket.io is not installed for the tests: run `npm ci --prefix core/socketio/testdata/node`")
 	}
-	cmd := exec.Command("node", filepath.Join("testdata", "roanuz_socket.js"), "0")
-	cmd.Env = append(os.Environ(), "PING_INTERVAL=300", "PING_TIMEOUT=300", "EIO3=1")
+	cmd := exec.Command("node", filepath.Join("testdata", "roanuz_socket.js"), strconv.Itoa(port))
+	cmd.Env = append(os.Environ(), "PING_INTERVAL=1000", "PING_TIMEOUT=3000", "EIO3=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -326,6 +329,22 @@ func eventually(t testing.TB, limit time.Duration, what string, cond func() bool
 	}
 }
 
+// within reports whether cond holds within limit, checking every few milliseconds.
+func within(limit time.Duration, cond func() bool) bool {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			return cond()
+		}
+	}
+	return true
+}
+
 // testConfig is a fast config against the fakes.
 func testConfig(api *fakeAPI, sock string, keys ...string) Config {
 	cfg := Config{
@@ -351,7 +370,8 @@ type running struct {
 func startSource(t *testing.T, cfg Config) *running {
 	t.Helper()
 	t.Setenv(testKeyEnv, testAPIKey)
-	src, err := New(cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
+	logs := &lockedBuffer{}
+	src, err := New(cfg, zerolog.New(logs).Level(zerolog.DebugLevel))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -364,6 +384,16 @@ func startSource(t *testing.T, cfg Config) *running {
 		case <-r.done:
 		case <-time.After(waitLimit):
 			t.Errorf("Run did not return after cancel")
+		}
+		all := logs.String()
+		if strings.Contains(all, testAPIKey) {
+			t.Errorf("the API key appears in the logs")
+		}
+		if t.Failed() {
+			if len(all) > 8000 {
+				all = "…" + all[len(all)-8000:]
+			}
+			t.Logf("source logs:\n%s", all)
 		}
 	})
 	return r
@@ -534,10 +564,28 @@ func TestSourceWholeMatch(t *testing.T) {
 			eventually(t, waitLimit, "the match joined", func() bool { return sock.roomSize(key) == 1 })
 			for i := 0; i < g.Len(); i++ {
 				if p, ok := tc.malformed[i]; ok {
-					sock.push(key, p, p[0] == 0x1f)
+					// Push until it is counted: a push while the connection
+					// is down (a slow machine can miss a heartbeat) is lost.
+					n := r.src.Stats().Malformed
+					counted := false
+					for try := 0; try < 5 && !counted; try++ {
+						sock.push(key, p, p[0] == 0x1f)
+						counted = within(2*time.Second, func() bool { return r.src.Stats().Malformed > n })
+					}
+					if !counted {
+						t.Fatalf("malformed payload before document %d never counted", i)
+					}
 				}
 				if msg, ok := tc.serverErr[i]; ok {
-					sock.call(http.MethodPost, "/error", map[string]string{"match": key, "message": msg}, nil)
+					n := r.src.Stats().ServerErrors
+					counted := false
+					for try := 0; try < 5 && !counted; try++ {
+						sock.call(http.MethodPost, "/error", map[string]string{"match": key, "message": msg}, nil)
+						counted = within(2*time.Second, func() bool { return r.src.Stats().ServerErrors > n })
+					}
+					if !counted {
+						t.Fatalf("on_error before document %d never surfaced", i)
+					}
 				}
 				if tc.drop != nil && tc.drop(i) {
 					sock.call(http.MethodPost, "/drop", nil, nil)
@@ -554,7 +602,6 @@ func TestSourceWholeMatch(t *testing.T) {
 			}
 			compareBalls(t, ballsOf(got), want)
 			if tc.wantMalfmd != 0 {
-				eventually(t, waitLimit, "malformed counted", func() bool { return r.src.Stats().Malformed >= tc.wantMalfmd })
 				if st := r.src.Stats(); st.Malformed != tc.wantMalfmd {
 					t.Errorf("Malformed = %d, want %d", st.Malformed, tc.wantMalfmd)
 				}
@@ -628,6 +675,39 @@ func TestSourceMaxAttempts(t *testing.T) {
 	}
 	if n := api.count("subscribe rz_m"); n != 3 {
 		t.Fatalf("subscribe calls = %d, want one per attempt (3)", n)
+	}
+}
+
+// The Socket.IO server goes away and comes back on the same address: the
+// source keeps dialling with backoff, rejoins and resynchronises.
+func TestSourceServerRestart(t *testing.T) {
+	id, evs := bundled(t)
+	key := "rz_" + id
+	g, err := NewGenerator(key, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := newFakeAPI(t, g)
+	sock := startSockPeer(t)
+	r := startSource(t, testConfig(api, sock.url(), key))
+	eventually(t, waitLimit, "joined", func() bool { return sock.roomSize(key) == 1 })
+	half := g.Len() / 2
+	for i := 0; i < half; i++ {
+		sock.push(key, api.document(key, i, EncodeGzip), true)
+	}
+	sock.kill()
+	for i := half; i < half+10; i++ {
+		api.document(key, i, EncodeGzip) // pushed while the server is down: lost
+	}
+	sock = startSockPeerOn(t, sock.port)
+	eventually(t, waitLimit, "joined again", func() bool { return sock.roomSize(key) == 1 })
+	for i := half + 10; i < g.Len(); i++ {
+		sock.push(key, api.document(key, i, EncodeGzip), true)
+	}
+	got := r.collectUntilCompleted(t)
+	compareBalls(t, ballsOf(got), ballsOf(evs))
+	if st := r.src.Stats(); st.Connects != 2 {
+		t.Errorf("Connects = %d, want 2", st.Connects)
 	}
 }
 
