@@ -350,8 +350,11 @@ func serverError(raw []byte) (matchKey, msg string) {
 	if json.Unmarshal(raw, &s) == nil {
 		text = s
 	}
+	if strings.TrimSpace(text) == "" || text == "null" {
+		return "", "(no payload)"
+	}
 	var obj map[string]any
-	if json.Unmarshal([]byte(text), &obj) != nil {
+	if json.Unmarshal([]byte(text), &obj) != nil || obj == nil {
 		return "", text
 	}
 	str := func(m map[string]any, keys ...string) string {

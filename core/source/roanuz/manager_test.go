@@ -116,3 +116,44 @@ func TestServerError(t *testing.T) {
 		})
 	}
 }
+
+// No on_match_joined: after each join_timeout the source subscribes and
+// emits again; after three misses it reconnects; once the server answers,
+// the match is joined and resynchronised.
+func TestSourceJoinTimeout(t *testing.T) {
+	_, evs := bundled(t)
+	g, err := NewGenerator("rz_m", evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := newFakeAPI(t, g)
+	sock := startSockPeer(t)
+	sock.call(http.MethodPost, "/nojoin", map[string]bool{"off": true}, nil)
+	cfg := testConfig(api, sock.url(), "rz_m")
+	cfg.JoinTimeout = 100 * time.Millisecond
+	r := startSource(t, cfg)
+	eventually(t, waitLimit, "a reconnect after three join timeouts", func() bool { return r.src.Stats().Connects >= 2 })
+	if n := len(sock.joins()); n < 3 {
+		t.Fatalf("%d connect_to_match before reconnecting, want >= 3", n)
+	}
+	if n := api.count("subscribe rz_m"); n < 4 {
+		t.Fatalf("%d subscribe calls, want >= 4 (one per connection and per timeout)", n)
+	}
+	sock.call(http.MethodPost, "/nojoin", map[string]bool{"off": false}, nil)
+	eventually(t, waitLimit, "joined and resynchronised", func() bool {
+		st := r.src.Stats()
+		return st.Joins >= 1 && st.Resyncs >= 1
+	})
+}
+
+func FuzzServerError(f *testing.F) {
+	for _, s := range []string{`"not_subscribed"`, `{"error":{"code":"x"}}`, `"{\"key\":1}"`, ``, `null`, `[1]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		_, msg := serverError(raw)
+		if msg == "" {
+			t.Fatalf("empty message for %q", raw)
+		}
+	})
+}
