@@ -88,13 +88,15 @@ func (s *Source) session(ctx context.Context) (joined bool, err error) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.HTTPTimeout)
 	defer cancel()
-	conn, err := socketio.Dial(dctx, s.cfg.SocketURL, &socketio.Options{EIO: s.cfg.EIO, Path: s.cfg.SocketPath, Logger: s.log})
+	conn, err := socketio.Dial(dctx, s.cfg.SocketURL, &socketio.Options{EIO: s.eio, Path: s.cfg.SocketPath, Logger: s.log})
 	if err != nil {
-		return false, fmt.Errorf("roanuz: connect: %w", err)
+		s.detectEIO(err)
+		return false, fmt.Errorf("roanuz: connect (engine.io v%d): %w", s.eio, err)
 	}
 	defer conn.Close()
 	sock, err := conn.Join(dctx, s.cfg.Namespace, nil)
 	if err != nil {
+		s.detectEIO(err)
 		return false, fmt.Errorf("roanuz: connect: %w", err)
 	}
 	s.st.connects.Add(1)
@@ -104,6 +106,19 @@ func (s *Source) session(ctx context.Context) (joined bool, err error) {
 	}
 	err = ss.serve(ctx)
 	return ss.joinedA, err
+}
+
+// detectEIO switches the Engine.IO revision of the next dial when err says
+// the server speaks the other one: a Socket.IO v2 server refuses EIO 4 and a
+// v3/v4 server without allowEIO3 refuses EIO 3.
+func (s *Source) detectEIO(err error) {
+	if !errors.Is(err, socketio.ErrProtocolVersion) {
+		return
+	}
+	next := 7 - s.eio // 3 ↔ 4
+	s.log.Warn().Int("eio", s.eio).Int("next_eio", next).Msg("engine.io version mismatch: switching revision")
+	s.eio = next
+	s.st.eioSwitches.Add(1)
 }
 
 func (ss *session) serve(ctx context.Context) error {

@@ -43,9 +43,11 @@ type Config struct {
 	// Namespace is the Socket.IO namespace. Default "/cricket".
 	Namespace string `yaml:"namespace" json:"namespace"`
 
-	// EIO is the Engine.IO revision: 4 (Socket.IO v3/v4 servers) or 3
-	// (Socket.IO v2). Default 4. A mismatch fails every dial, which ends in
-	// the max_attempts error naming the version mismatch.
+	// EIO is the Engine.IO revision to try first: 4 (Socket.IO v3/v4
+	// servers) or 3 (Socket.IO v2). When the server turns out to speak the
+	// other revision (socketio.ErrProtocolVersion), the source logs it and
+	// switches for the next attempt, so a wrong setting costs one attempt.
+	// Default 4.
 	EIO int `yaml:"eio" json:"eio"`
 
 	// Matches are the matches to follow. At least one is required.
@@ -260,13 +262,14 @@ type Stats struct {
 	TokenRefreshes uint64 // tokens obtained after the first
 	ServerErrors   uint64 // on_error events
 	Resubscribes   uint64 // re-subscriptions prompted by on_error
+	EIOSwitches    uint64 // Engine.IO revision changes after a version mismatch
 	// LastServerError is the latest on_error as "match: message", or "".
 	LastServerError string
 }
 
 type counters struct {
 	connects, joins, updates, malformed, unrouted, coalesced, resyncs, resyncFailures,
-	gaps, events, serverErrors, resubscribes atomic.Uint64
+	gaps, events, serverErrors, resubscribes, eioSwitches atomic.Uint64
 	lastServerError atomic.Pointer[string]
 }
 
@@ -303,6 +306,9 @@ type Source struct {
 	rest *rest
 	bo   backoff
 	st   counters
+	// eio is the Engine.IO revision of the next dial; owned by the manage
+	// goroutine, it starts at cfg.EIO and flips on a version mismatch.
+	eio int
 	// workers by Roanuz match key; the map is fixed after New.
 	workers map[string]*worker
 	order   []*worker
@@ -326,6 +332,7 @@ func New(cfg Config, log zerolog.Logger) (*Source, error) {
 		auth:    newAuth(cfg.APIURL, cfg.ProjectKey, key, client),
 		bo:      newBackoff(cfg.BackoffMin, cfg.BackoffMax),
 		workers: map[string]*worker{},
+		eio:     cfg.EIO,
 	}
 	s.rest = &rest{base: cfg.APIURL + "/v5/cricket/" + cfg.ProjectKey + "/", client: client, auth: s.auth, maxBytes: cfg.MaxUpdateBytes}
 	for _, m := range cfg.Matches {
@@ -347,7 +354,7 @@ func (s *Source) Stats() Stats {
 		Malformed: s.st.malformed.Load(), Unrouted: s.st.unrouted.Load(), Coalesced: s.st.coalesced.Load(),
 		Resyncs: s.st.resyncs.Load(), ResyncFailures: s.st.resyncFailures.Load(), Gaps: s.st.gaps.Load(),
 		Events: s.st.events.Load(), TokenRefreshes: s.auth.refreshes.Load(), ServerErrors: s.st.serverErrors.Load(),
-		Resubscribes: s.st.resubscribes.Load(),
+		Resubscribes: s.st.resubscribes.Load(), EIOSwitches: s.st.eioSwitches.Load(),
 	}
 	if p := s.st.lastServerError.Load(); p != nil {
 		st.LastServerError = *p

@@ -200,8 +200,16 @@ func (b *lockedBuffer) String() string {
 // node or the npm server is missing.
 func startSockPeer(t testing.TB) *sockPeer { t.Helper(); return startSockPeerOn(t, 0) }
 
-// startSockPeerOn starts the Socket.IO side on port (0: a free one).
+// startSockPeerOn starts the Socket.IO side on port (0: a free one),
+// accepting Engine.IO v3 and v4 clients.
 func startSockPeerOn(t testing.TB, port int) *sockPeer {
+	t.Helper()
+	return startSockPeerEIO(t, port, true)
+}
+
+// startSockPeerEIO is startSockPeerOn; eio3 false makes the server refuse
+// Engine.IO v3 clients, as a Socket.IO v4 server does by default.
+func startSockPeerEIO(t testing.TB, port int, eio3 bool) *sockPeer {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Fatalf("node is not on PATH (%v): the Roanuz source tests run the official Socket.IO server", err)
@@ -210,7 +218,10 @@ func startSockPeerOn(t testing.TB, port int) *sockPeer {
 		t.Fatalf("socket.io is not installed for the tests: run `npm ci --prefix core/socketio/testdata/node`")
 	}
 	cmd := exec.Command("node", filepath.Join("testdata", "roanuz_socket.js"), strconv.Itoa(port))
-	cmd.Env = append(os.Environ(), "PING_INTERVAL=1000", "PING_TIMEOUT=3000", "EIO3=1")
+	cmd.Env = append(os.Environ(), "PING_INTERVAL=1000", "PING_TIMEOUT=3000")
+	if eio3 {
+		cmd.Env = append(cmd.Env, "EIO3=1")
+	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -708,6 +719,31 @@ func TestSourceServerRestart(t *testing.T) {
 	compareBalls(t, ballsOf(got), ballsOf(evs))
 	if st := r.src.Stats(); st.Connects != 2 {
 		t.Errorf("Connects = %d, want 2", st.Connects)
+	}
+}
+
+// A source configured for Engine.IO v3 against a v4-only server detects the
+// mismatch, switches to v4 on the next attempt and follows the match.
+func TestSourceDetectsEngineIORevision(t *testing.T) {
+	id, evs := bundled(t)
+	key := "rz_" + id
+	g, err := NewGenerator(key, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := newFakeAPI(t, g)
+	sock := startSockPeerEIO(t, 0, false)
+	cfg := testConfig(api, sock.url(), key)
+	cfg.EIO = 3
+	r := startSource(t, cfg)
+	eventually(t, waitLimit, "joined over engine.io v4", func() bool { return sock.roomSize(key) == 1 })
+	for i := 0; i < g.Len(); i++ {
+		sock.push(key, api.document(key, i, EncodeGzip), true)
+	}
+	got := r.collectUntilCompleted(t)
+	compareBalls(t, ballsOf(got), ballsOf(evs))
+	if st := r.src.Stats(); st.EIOSwitches != 1 || st.Connects != 1 {
+		t.Errorf("EIOSwitches = %d, Connects = %d; want 1 switch and 1 connection", st.EIOSwitches, st.Connects)
 	}
 }
 
