@@ -700,7 +700,11 @@ func TestSourceServerRestart(t *testing.T) {
 	}
 	api := newFakeAPI(t, g)
 	sock := startSockPeer(t)
-	r := startSource(t, testConfig(api, sock.url(), key))
+	cfg := testConfig(api, sock.url(), key)
+	// The node server takes a while to come back on a loaded machine: allow
+	// ~20 s of failed dials (50 ms apart at most) rather than ~0.3 s.
+	cfg.MaxAttempts = 400
+	r := startSource(t, cfg)
 	eventually(t, waitLimit, "joined", func() bool { return sock.roomSize(key) == 1 })
 	half := g.Len() / 2
 	for i := 0; i < half; i++ {
