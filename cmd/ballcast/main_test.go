@@ -299,6 +299,29 @@ func TestValidate(t *testing.T) {
 	if err := run(t.Context(), []string{"validate", "../../examples/pipelines/default.yaml"}, &out, &errb); err != nil {
 		t.Fatalf("default pipeline does not validate: %v\n%s", err, errb.String())
 	}
+
+	// The Roanuz example needs its credentials from the environment: without
+	// them validate names the missing variables; with them it passes.
+	errb.Reset()
+	for _, v := range []string{"ROANUZ_PROJECT_KEY", "ROANUZ_MATCH_KEY", "ROANUZ_API_KEY"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	if err := run(t.Context(), []string{"validate", "../../examples/pipelines/roanuz.yaml"}, &out, &errb); err == nil {
+		t.Fatal("roanuz.yaml validated without ROANUZ_PROJECT_KEY and ROANUZ_MATCH_KEY")
+	}
+	for _, want := range []string{"ROANUZ_PROJECT_KEY", "ROANUZ_MATCH_KEY"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("validate output does not name %s:\n%s", want, errb.String())
+		}
+	}
+	t.Setenv("ROANUZ_PROJECT_KEY", "sim")
+	t.Setenv("ROANUZ_MATCH_KEY", "1298179")
+	t.Setenv("ROANUZ_API_KEY", "sim-key")
+	errb.Reset()
+	if err := run(t.Context(), []string{"validate", "../../examples/pipelines/roanuz.yaml"}, &out, &errb); err != nil {
+		t.Fatalf("roanuz.yaml does not validate with its variables set: %v\n%s", err, errb.String())
+	}
 }
 
 func TestUsageErrors(t *testing.T) {
