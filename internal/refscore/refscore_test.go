@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/ballcast/ballcast/core/scorereport"
-	"github.com/ballcast/ballcast/internal/refscore"
 	"github.com/ballcast/ballcast/internal/cricsheettest"
+	"github.com/ballcast/ballcast/internal/refscore"
 )
 
 // TestIdentities checks SOURCES.md's identities on every dev match: batter
