@@ -618,14 +618,13 @@ func (c *serverConn) connect(ctx context.Context, p packet) error {
 		}
 	}
 	s := &ServerSocket{
-		conn:   c,
-		nsp:    nsp,
-		id:     newID(),
-		auth:   append(json.RawMessage(nil), p.data...),
-		query:  query,
-		ready:  make(chan struct{}),
-		done:   make(chan struct{}),
-		events: make(chan Event, c.srv.opts.EventBuffer),
+		conn:     c,
+		nsp:      nsp,
+		id:       newID(),
+		auth:     append(json.RawMessage(nil), p.data...),
+		query:    query,
+		ready:    make(chan struct{}),
+		endpoint: newEndpoint(c.srv.opts.EventBuffer),
 	}
 	if fn := n.handler(); fn != nil {
 		if err := fn(s); err != nil {
@@ -756,20 +755,14 @@ func (c *serverConn) writeFrames(ctx context.Context, timeout time.Duration, tex
 // ServerSocket is one client's membership of a namespace on the Server.
 // Its methods are safe for concurrent use.
 type ServerSocket struct {
-	conn   *serverConn
-	nsp    string
-	id     string
-	auth   json.RawMessage
-	query  url.Values
-	ready  chan struct{} // closed once the CONNECT reply is written
-	done   chan struct{} // closed once err is set
-	events chan Event    // sent to by the read loop only, under mu
+	conn  *serverConn
+	nsp   string
+	id    string
+	auth  json.RawMessage
+	query url.Values
+	ready chan struct{} // closed once the CONNECT reply is written
 
-	mu     sync.Mutex // guards the fields below; no I/O under it
-	err    error
-	closed bool
-	acks   map[int64]chan []Arg
-	nextID int64
+	endpoint // events, acks and end state
 }
 
 // ID returns the socket id: the namespace sid sent in the EIO4 CONNECT
@@ -811,16 +804,7 @@ func (s *ServerSocket) Done() <-chan struct{} { return s.done }
 // ErrClientClosed, ErrClosed (Disconnect, Server.CloseAll), ErrDropped,
 // ErrHeartbeatTimeout, ErrProtocol, ErrTooLarge or ErrSlowConsumer,
 // wrapped with details.
-func (s *ServerSocket) Err() error {
-	select {
-	case <-s.done:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.err
-	default:
-		return nil
-	}
-}
+func (s *ServerSocket) Err() error { return s.endErr() }
 
 // Emit sends an event with args, following the argument rules of
 // Socket.Emit ([]byte becomes a binary attachment). It first waits for the
@@ -938,64 +922,8 @@ func (s *ServerSocket) Drop() {
 	s.conn.close(ErrDropped)
 }
 
-// end closes the socket with err; the first call wins.
-func (s *ServerSocket) end(err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return
-	}
-	s.closed = true
-	s.err = err
-	s.acks = nil
-	close(s.done)
-	close(s.events)
-}
-
-func (s *ServerSocket) deliver(ev Event) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return true
-	}
-	select {
-	case s.events <- ev:
-		return true
-	default:
-		return false
-	}
-}
-
-func (s *ServerSocket) addAck() (int64, chan []Arg, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, nil, s.err
-	}
-	if s.acks == nil {
-		s.acks = make(map[int64]chan []Arg)
-	}
-	id := s.nextID
-	s.nextID = (s.nextID + 1) % maxAckID
-	ch := make(chan []Arg, 1)
-	s.acks[id] = ch
-	return id, ch, nil
-}
-
-func (s *ServerSocket) dropAck(id int64) {
-	s.mu.Lock()
-	delete(s.acks, id)
-	s.mu.Unlock()
-}
-
 func (s *ServerSocket) resolveAck(id int64, args []Arg) {
-	s.mu.Lock()
-	ch := s.acks[id]
-	delete(s.acks, id)
-	s.mu.Unlock()
-	if ch != nil {
-		ch <- args
-	} else {
+	if !s.endpoint.resolveAck(id, args) {
 		s.conn.log.Debug().Str("namespace", s.nsp).Int64("ack_id", id).Msg("ack for no pending emit")
 	}
 }

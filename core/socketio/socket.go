@@ -7,24 +7,17 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 )
 
 // Socket is one joined namespace on a Conn. Its methods are safe for
 // concurrent use.
 type Socket struct {
-	conn   *Conn
-	nsp    string
-	ready  chan struct{} // closed when the server accepts the CONNECT
-	done   chan struct{} // closed once err is set
-	events chan Event    // sent to by the read loop only, under mu
+	conn  *Conn
+	nsp   string
+	ready chan struct{} // closed when the server accepts the CONNECT
 
-	mu     sync.Mutex // guards the fields below; no I/O under it
-	sid    string
-	err    error
-	closed bool
-	acks   map[int64]chan []Arg
-	nextID int64
+	endpoint // events, acks and end state; its mu also guards sid
+	sid      string
 }
 
 // Join connects the namespace nsp ("/cricket"; "" means "/") and waits for
@@ -49,11 +42,10 @@ func (c *Conn) Join(ctx context.Context, nsp string, auth any) (*Socket, error) 
 		return nil, err
 	}
 	s := &Socket{
-		conn:   c,
-		nsp:    nsp,
-		ready:  make(chan struct{}),
-		done:   make(chan struct{}),
-		events: make(chan Event, c.opts.EventBuffer),
+		conn:     c,
+		nsp:      nsp,
+		ready:    make(chan struct{}),
+		endpoint: newEndpoint(c.opts.EventBuffer),
 	}
 	rootSeen, err := c.register(s)
 	if err != nil {
@@ -150,16 +142,7 @@ func (s *Socket) Done() <-chan struct{} { return s.done }
 // Err returns nil while the Socket is up, then why it ended: an error
 // wrapping ErrNamespaceDisconnected, ErrClosed (Leave or Conn.Close), a
 // *ConnectError, or the connection's error (see Conn.Err).
-func (s *Socket) Err() error {
-	select {
-	case <-s.done:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.err
-	default:
-		return nil
-	}
-}
+func (s *Socket) Err() error { return s.endErr() }
 
 // Emit sends an event with args. A []byte arg is sent as a binary
 // attachment (a Buffer on the Node.js side), an Arg as it was received, a
@@ -272,65 +255,8 @@ func (s *Socket) connected(sid string) {
 	}
 }
 
-// end closes the Socket with err; the first call wins.
-func (s *Socket) end(err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return
-	}
-	s.closed = true
-	s.err = err
-	s.acks = nil
-	close(s.done)
-	close(s.events)
-}
-
-// deliver queues ev without blocking, reporting false when the queue is full.
-func (s *Socket) deliver(ev Event) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return true
-	}
-	select {
-	case s.events <- ev:
-		return true
-	default:
-		return false
-	}
-}
-
-func (s *Socket) addAck() (int64, chan []Arg, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, nil, s.err
-	}
-	if s.acks == nil {
-		s.acks = make(map[int64]chan []Arg)
-	}
-	id := s.nextID
-	s.nextID = (s.nextID + 1) % maxAckID
-	ch := make(chan []Arg, 1)
-	s.acks[id] = ch
-	return id, ch, nil
-}
-
-func (s *Socket) dropAck(id int64) {
-	s.mu.Lock()
-	delete(s.acks, id)
-	s.mu.Unlock()
-}
-
 func (s *Socket) resolveAck(id int64, args []Arg) {
-	s.mu.Lock()
-	ch := s.acks[id]
-	delete(s.acks, id)
-	s.mu.Unlock()
-	if ch != nil {
-		ch <- args // buffered, and each id is resolved once
-	} else {
+	if !s.endpoint.resolveAck(id, args) {
 		s.conn.log.Debug().Str("namespace", s.nsp).Int64("ack_id", id).Msg("ack for no pending emit")
 	}
 }
