@@ -484,7 +484,7 @@ func TestPeerRestart(t *testing.T) {
 				t.Fatalf("Dial with the server down: no error")
 			}
 
-			p2 := startPeer(t, pv.version, p.port)
+			p2 := startPeer(t, pv.version, p.Port)
 			s2 := join(t, dialPeer(t, p2, pv.eio, nil), "/cricket")
 			if _, err := s2.EmitWithAck(testCtx(t), "echo_ack", 1); err != nil {
 				t.Fatalf("after restart: %v", err)

@@ -1,19 +1,17 @@
 package socketio
 
 import (
-	"bufio"
 	"bytes"
-	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ballcast/ballcast/internal/nodepeer"
 )
 
 // The real peers: the official Socket.IO servers from npm, run by
@@ -45,15 +43,11 @@ var peerVersions = []struct {
 // peer is one running `node server.js` process.
 type peer struct {
 	version string
-	port    int
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	exited  chan struct{} // closed after cmd.Wait returns
-	stderr  *syncBuffer
+	*nodepeer.Process
 }
 
 // url is what Dial takes.
-func (p *peer) url() string { return "http://127.0.0.1:" + strconv.Itoa(p.port) }
+func (p *peer) url() string { return p.URL() }
 
 // checkPeerInstalled fails (never skips) when the peers are not installed.
 func checkPeerInstalled(t testing.TB) {
@@ -79,79 +73,32 @@ func startPeer(t testing.TB, version string, port int) *peer {
 	}
 	t.Cleanup(func() {
 		p.kill()
-		if t.Failed() && p.stderr.Len() > 0 {
-			t.Logf("peer %s stderr:\n%s", version, p.stderr.String())
+		if t.Failed() && p.Stderr() != "" {
+			t.Logf("peer %s stderr:\n%s", version, p.Stderr())
 		}
 	})
 	return p
 }
 
 func launchPeer(version string, port int) (*peer, error) {
-	cmd := exec.Command("node", "server.js", version, strconv.Itoa(port))
-	cmd.Dir = peerDir
-	cmd.Env = append(os.Environ(),
-		"PING_INTERVAL="+strconv.FormatInt(peerPingInterval.Milliseconds(), 10),
-		"PING_TIMEOUT="+strconv.FormatInt(peerPingTimeout.Milliseconds(), 10),
-	)
-	stdin, err := cmd.StdinPipe() // the peer exits when this closes
+	proc, err := nodepeer.Start(peerDir, "server.js", []string{
+		"PING_INTERVAL=" + strconv.FormatInt(peerPingInterval.Milliseconds(), 10),
+		"PING_TIMEOUT=" + strconv.FormatInt(peerPingTimeout.Milliseconds(), 10),
+	}, peerStartLimit, version, strconv.Itoa(port))
 	if err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	p := &peer{version: version, cmd: cmd, stdin: stdin, exited: make(chan struct{}), stderr: &syncBuffer{}}
-	cmd.Stderr = p.stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-
-	listening := make(chan int, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), "listening "); ok {
-				if n, err := strconv.Atoi(rest); err == nil {
-					select {
-					case listening <- n:
-					default:
-					}
-				}
-			}
-		}
-	}()
-	go func() {
-		_ = cmd.Wait()
-		close(p.exited)
-	}()
-
-	timer := time.NewTimer(peerStartLimit)
-	defer timer.Stop()
-	select {
-	case p.port = <-listening:
-		return p, nil
-	case <-p.exited:
-		return nil, fmt.Errorf("exited before listening (%v): %s", cmd.ProcessState, p.stderr.String())
-	case <-timer.C:
-		p.kill()
-		return nil, fmt.Errorf("no \"listening PORT\" line within %v: %s", peerStartLimit, p.stderr.String())
-	}
+	return &peer{version: version, Process: proc}, nil
 }
 
 // kill ends the process at once and waits for it. Safe to call again.
-func (p *peer) kill() {
-	_ = p.cmd.Process.Signal(syscall.SIGCONT) // in case a test froze it
-	_ = p.cmd.Process.Kill()
-	_ = p.stdin.Close()
-	<-p.exited
-}
+func (p *peer) kill() { p.Kill() }
 
 // freeze stops the process (SIGSTOP): its sockets stay open but it says
 // nothing, like a dead peer behind a live TCP connection.
 func (p *peer) freeze(t testing.TB) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := p.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatalf("freeze peer: %v", err)
 	}
 }
@@ -170,8 +117,8 @@ func sharedPeer(t testing.TB, version string) *peer {
 	defer sharedPeers.Unlock()
 	if p := sharedPeers.m[version]; p != nil {
 		select {
-		case <-p.exited:
-			t.Fatalf("shared peer %s exited: %s", version, p.stderr.String())
+		case <-p.Exited():
+			t.Fatalf("shared peer %s exited: %s", version, p.Stderr())
 		default:
 		}
 		return p

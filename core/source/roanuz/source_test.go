@@ -1,7 +1,6 @@
 package roanuz
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -13,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -25,6 +23,7 @@ import (
 
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/source/replay"
+	"github.com/ballcast/ballcast/internal/nodepeer"
 )
 
 // The fake Roanuz: fakeAPI is an httptest.Server serving auth, subscribe,
@@ -171,12 +170,9 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 
 // sockPeer is one running testdata/roanuz_socket.js.
 type sockPeer struct {
-	t      testing.TB
-	port   int
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	exited chan struct{}
-	stderr *lockedBuffer
+	t    testing.TB
+	port int
+	*nodepeer.Process
 }
 
 type lockedBuffer struct {
@@ -217,63 +213,25 @@ func startSockPeerEIO(t testing.TB, port int, eio3 bool) *sockPeer {
 	if _, err := os.Stat(nodeModules); err != nil {
 		t.Fatalf("socket.io is not installed for the tests: run `npm ci --prefix core/socketio/testdata/node`")
 	}
-	cmd := exec.Command("node", filepath.Join("testdata", "roanuz_socket.js"), strconv.Itoa(port))
-	cmd.Env = append(os.Environ(), "PING_INTERVAL=1000", "PING_TIMEOUT=3000")
+	env := []string{"PING_INTERVAL=1000", "PING_TIMEOUT=3000"}
 	if eio3 {
-		cmd.Env = append(cmd.Env, "EIO3=1")
+		env = append(env, "EIO3=1")
 	}
-	stdin, err := cmd.StdinPipe()
+	proc, err := nodepeer.Start("testdata", "roanuz_socket.js", env, 15*time.Second, strconv.Itoa(port))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("socket peer: %v", err)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &sockPeer{t: t, cmd: cmd, stdin: stdin, exited: make(chan struct{}), stderr: &lockedBuffer{}}
-	cmd.Stderr = p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	listening := make(chan int, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), "listening "); ok {
-				if n, err := strconv.Atoi(rest); err == nil {
-					select {
-					case listening <- n:
-					default:
-					}
-				}
-			}
-		}
-	}()
-	go func() {
-		_ = cmd.Wait()
-		close(p.exited)
-	}()
+	p := &sockPeer{t: t, port: proc.Port, Process: proc}
 	t.Cleanup(func() {
 		p.kill()
-		if t.Failed() && p.stderr.String() != "" {
-			t.Logf("socket peer stderr:\n%s", p.stderr.String())
+		if t.Failed() && p.Stderr() != "" {
+			t.Logf("socket peer stderr:\n%s", p.Stderr())
 		}
 	})
-	select {
-	case p.port = <-listening:
-	case <-p.exited:
-		t.Fatalf("socket peer exited: %s", p.stderr.String())
-	case <-time.After(15 * time.Second):
-		t.Fatalf("socket peer did not start: %s", p.stderr.String())
-	}
 	return p
 }
 
-func (p *sockPeer) kill() {
-	_ = p.cmd.Process.Kill()
-	_ = p.stdin.Close()
-	<-p.exited
-}
+func (p *sockPeer) kill() { p.Kill() }
 
 func (p *sockPeer) url() string { return "http://127.0.0.1:" + strconv.Itoa(p.port) }
 
