@@ -131,9 +131,16 @@ func join(t testing.TB, c *Conn, nsp string) *Socket {
 	return s
 }
 
-// waitEvent returns the next event named name, skipping others, or fails
-// the test at the deadline or when the Socket ends.
-func waitEvent(t testing.TB, s *Socket, name string) Event {
+// eventSource is either side of a namespace membership.
+type eventSource interface {
+	Events() <-chan Event
+	Err() error
+}
+
+// waitEvent returns the next event named name on s (a Socket or a
+// ServerSocket), skipping others, or fails the test at the deadline or when
+// s ends.
+func waitEvent(t testing.TB, s eventSource, name string) Event {
 	t.Helper()
 	timer := time.NewTimer(10 * time.Second)
 	defer timer.Stop()

@@ -82,26 +82,6 @@ func (ts *testServer) accepted(t testing.TB) *ServerSocket {
 	}
 }
 
-// nextServerEvent returns the next event named name on s, skipping others.
-func nextServerEvent(t testing.TB, s *ServerSocket, name string) Event {
-	t.Helper()
-	timer := time.NewTimer(10 * time.Second)
-	defer timer.Stop()
-	for {
-		select {
-		case ev, ok := <-s.Events():
-			if !ok {
-				t.Fatalf("waiting for %q: server socket ended: %v", name, s.Err())
-			}
-			if ev.Name == name {
-				return ev
-			}
-		case <-timer.C:
-			t.Fatalf("waiting for %q: no such event within 10s", name)
-		}
-	}
-}
-
 var eioVersions = []struct {
 	name string
 	eio  int
@@ -139,7 +119,7 @@ func TestServerWithOurClient(t *testing.T) {
 					errc <- err
 					done <- res
 				}()
-				ev := nextServerEvent(t, ss, "connect_to_match")
+				ev := waitEvent(t, ss, "connect_to_match")
 				assertEqual(t, "args", argStrings(ev.Args), []string{`{"match_key":"m1"}`, "bin:1f8b00"})
 				if !ev.AckRequested() {
 					t.Fatal("ack not requested")
@@ -201,7 +181,7 @@ func TestServerWithOurClient(t *testing.T) {
 				if err := cs.Emit(ctx, "still_here"); err != nil {
 					t.Fatalf("Emit: %v", err)
 				}
-				nextServerEvent(t, ss, "still_here")
+				waitEvent(t, ss, "still_here")
 			})
 
 			t.Run("client leaves", func(t *testing.T) {
@@ -338,7 +318,7 @@ func TestServerMaxPayload(t *testing.T) {
 	if err := cs.Emit(ctx, "small", make([]byte, 900)); err != nil {
 		t.Fatalf("Emit small: %v", err)
 	}
-	ev := nextServerEvent(t, ss, "small")
+	ev := waitEvent(t, ss, "small")
 	assertEqual(t, "attachment size", len(ev.Args[0].Bytes()), 900)
 	_ = cs.Emit(ctx, "big", make([]byte, 2000)) // may fail: the server is closing
 	waitDone(t, ss.Done(), 5*time.Second, "server socket after a big message")
@@ -515,7 +495,7 @@ func TestServerWithOfficialClients(t *testing.T) {
 			}
 			nextLine(t, lines, "connect")
 
-			ev := nextServerEvent(t, ss, "connect_to_match")
+			ev := waitEvent(t, ss, "connect_to_match")
 			assertEqual(t, "connect_to_match args", argStrings(ev.Args), []string{`{"match_key":"m1"}`})
 			if err := ev.Ack(ctx, "joined", map[string]string{"key": "m1"}); err != nil {
 				t.Fatalf("Ack: %v", err)
@@ -533,9 +513,9 @@ func TestServerWithOfficialClients(t *testing.T) {
 			if !up.Buffer || up.Hex != "1f8b0800ff" {
 				t.Fatalf("client got %+v, want Buffer 1f8b0800ff", up)
 			}
-			seen := nextServerEvent(t, ss, "update_seen")
+			seen := waitEvent(t, ss, "update_seen")
 			assertEqual(t, "update_seen", argStrings(seen.Args), []string{`{"hex":"1f8b0800ff"}`})
-			upload := nextServerEvent(t, ss, "upload")
+			upload := waitEvent(t, ss, "upload")
 			assertEqual(t, "upload", argStrings(upload.Args), []string{"bin:010203"})
 
 			answer, err := ss.EmitWithAck(ctx, "question", "why")
