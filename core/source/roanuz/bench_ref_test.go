@@ -14,16 +14,7 @@ import (
 // the same late-Test document, i.e. the cost of merely reading the bytes.
 // docs/benchmarks.md reports DecodeNormalize as a ratio to it.
 func BenchmarkDecodeReference(b *testing.B) {
-	var best devMatch
-	for _, m := range devMatches(b) {
-		if len(m.evs) > len(best.evs) {
-			best = m
-		}
-	}
-	g, err := NewGenerator("rz_"+best.id, best.evs)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, g := longestMatch(b)
 	doc := g.Document(g.Len() - 3)
 	cur, err := Encode(doc, EncodeGzip)
 	if err != nil {
