@@ -92,7 +92,8 @@ func buildSources(cfg *pipeline.Config, log zerolog.Logger) ([]ingest.Source, er
 	for i, sc := range cfg.Sources {
 		mk, ok := sourceFactories[sc.Type]
 		if !ok {
-			errs = append(errs, cfg.Errorf(fmt.Sprintf("sources[%d].type", i), "unknown source type %q", sc.Type))
+			// pipeline.Parse already reported it (LoadOptions.SourceTypes);
+			// only a partial config from a failed Parse gets here.
 			continue
 		}
 		src, err := mk(sc.Config, log.With().Str("source", sc.Name).Logger())

@@ -285,13 +285,20 @@ func TestValidate(t *testing.T) {
 			t.Errorf("line without file:line:col: %q", l)
 		}
 	}
-	for _, want := range []string{"sped", "soon", "ignore", "duplicate", "no-such-plugin"} {
+	for _, want := range []string{"sped", "sportz", "soon", "ignore", "duplicate", "no-such-plugin"} {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("output does not mention %q:\n%s", want, errb.String())
 		}
 	}
-	if len(lines) < 5 {
-		t.Fatalf("got %d problems, want every one of the 5:\n%s", len(lines), errb.String())
+	seen := map[string]bool{}
+	for _, l := range lines {
+		if seen[l] {
+			t.Errorf("problem reported twice: %q", l)
+		}
+		seen[l] = true
+	}
+	if len(lines) != 6 {
+		t.Fatalf("got %d problems, want exactly the 6:\n%s", len(lines), errb.String())
 	}
 
 	out.Reset()
