@@ -185,13 +185,15 @@ func (s *Simulator) Run(ctx context.Context) error {
 		drop = t.C
 	}
 	defer s.io.Close() //nolint:errcheck // shutting down
-	for step := 1; ; step++ {
+	step := 0 // deliveries so far; drops do not count
+	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-drop:
 			s.dropAll()
 		case <-tick.C:
+			step++
 			s.advance(ctx, step)
 		}
 	}
