@@ -185,7 +185,7 @@ func (s *Simulator) Run(ctx context.Context) error {
 		drop = t.C
 	}
 	defer s.io.Close() //nolint:errcheck // shutting down
-	step := 0 // deliveries so far; drops do not count
+	step := 0          // deliveries so far; drops do not count
 	for {
 		select {
 		case <-ctx.Done():
