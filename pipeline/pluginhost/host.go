@@ -12,15 +12,19 @@ package pluginhost
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"github.com/rs/zerolog"
 
@@ -58,6 +62,10 @@ type Config struct {
 	// MinBackoff and MaxBackoff bound the wait between restarts of a
 	// failing plugin; defaults 100 ms and 10 s.
 	MinBackoff, MaxBackoff time.Duration
+	// Checksum, when set, is the SHA-256 the plugin binary must have; it is
+	// verified at every (re)start (go-plugin SecureConfig) and a mismatch
+	// is refused with an error naming both hashes.
+	Checksum []byte
 }
 
 // Stage is a pipeline.Stage backed by a plugin process.
@@ -255,31 +263,15 @@ func (s *Stage) backoff() time.Duration {
 func (s *Stage) start(ctx context.Context) (*instance, error) {
 	s.starts++
 	bridge, hlog := newLogBridge(s.log)
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.VersionedPlugins(nil, sdk.Description{}),
-		Cmd:              s.cfg.Command(),
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		Logger:           hlog,
-		StartTimeout:     s.cfg.StartTimeout,
-		GRPCDialOptions:  sdk.DialOptions(),
-	})
+	cmd := s.cfg.Command()
+	client := newClient(cmd, s.cfg.Checksum, hlog, s.cfg.StartTimeout)
 	fail := func(op string, err error) (*instance, error) {
 		client.Kill()
 		return nil, fmt.Errorf("pluginhost: stage %s (plugin %s): %s: %w", s.cfg.Stage, s.cfg.Plugin, op, err)
 	}
-	rpc, err := client.Client()
+	stub, err := dispense(client, cmd.Path, s.cfg.Checksum)
 	if err != nil {
 		return fail("start", err)
-	}
-	raw, err := rpc.Dispense(sdk.PluginName)
-	if err != nil {
-		return fail("dispense", err)
-	}
-	stub, ok := raw.(pb.StageClient)
-	if !ok {
-		return fail("dispense", fmt.Errorf("unexpected client type %T", raw))
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
 	defer cancel()
@@ -307,6 +299,93 @@ func (s *Stage) start(ctx context.Context) (*instance, error) {
 	}
 	s.log.Debug().Int("pid", inst.pid).Str("version", s.desc.Version).Msg("plugin started")
 	return inst, nil
+}
+
+// newClient configures go-plugin for one start of a plugin process.
+func newClient(cmd *exec.Cmd, checksum []byte, hlog hclog.Logger, startTimeout time.Duration) *plugin.Client {
+	cc := &plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: sdk.VersionedPlugins(nil, sdk.Description{}),
+		Cmd:              cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           hlog,
+		StartTimeout:     startTimeout,
+		GRPCDialOptions:  sdk.DialOptions(),
+	}
+	if len(checksum) > 0 {
+		cc.SecureConfig = &plugin.SecureConfig{Checksum: checksum, Hash: sha256.New()}
+	}
+	return plugin.NewClient(cc)
+}
+
+// dispense starts the process, completes the handshake and returns the
+// Stage client, turning go-plugin's errors into ones an operator can act on.
+func dispense(client *plugin.Client, path string, checksum []byte) (pb.StageClient, error) {
+	rpc, err := client.Client()
+	if err != nil {
+		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+			actual := "unreadable"
+			if sum, herr := FileSHA256(path); herr == nil {
+				actual = hex.EncodeToString(sum)
+			}
+			return nil, fmt.Errorf("binary %s refused: SHA-256 is %s, expected %s (plugins.lock); reinstall it with `ballcast plugin install`: %w",
+				path, actual, hex.EncodeToString(checksum), err)
+		}
+		return nil, err
+	}
+	raw, err := rpc.Dispense(sdk.PluginName)
+	if err != nil {
+		return nil, fmt.Errorf("dispense: %w", err)
+	}
+	stub, ok := raw.(pb.StageClient)
+	if !ok {
+		return nil, fmt.Errorf("dispense: unexpected client type %T", raw)
+	}
+	return stub, nil
+}
+
+// FileSHA256 is the SHA-256 of the file at path, as plugins.lock records it.
+func FileSHA256(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
+}
+
+// Info is what a plugin binary says about itself at install time.
+type Info struct {
+	sdk.Description
+	// ProtocolVersion is the plugin wire protocol version negotiated in the
+	// handshake.
+	ProtocolVersion int
+}
+
+// Describe starts the plugin command once, completes the handshake, asks
+// the plugin to describe itself and stops it. checksum, if set, is
+// verified as at every start.
+func Describe(ctx context.Context, cmd *exec.Cmd, checksum []byte, log zerolog.Logger) (Info, error) {
+	_, hlog := newLogBridge(log)
+	client := newClient(cmd, checksum, hlog, 10*time.Second)
+	defer client.Kill()
+	stub, err := dispense(client, cmd.Path, checksum)
+	if err != nil {
+		return Info{}, fmt.Errorf("pluginhost: %s: start: %w", cmd.Path, err)
+	}
+	d, err := stub.Describe(ctx, &pb.DescribeRequest{})
+	if err != nil {
+		return Info{}, fmt.Errorf("pluginhost: %s: describe: %w", cmd.Path, err)
+	}
+	return Info{
+		Description:     sdk.Description{Name: d.GetName(), Version: d.GetVersion(), Description: d.GetDescription(), ConfigSchema: d.GetConfigSchema()},
+		ProtocolVersion: client.NegotiatedVersion(),
+	}, nil
 }
 
 // Close stops the plugin process.
