@@ -30,11 +30,56 @@ type Spec struct {
 // goroutine). A lane with a backlog hands a stage up to Spec.Batch events
 // per call.
 type Runner struct {
-	specs []Spec
-	sink  Sink
-	log   zerolog.Logger
-	stats []*StageStats
-	lanes atomic.Int64
+	specs   []Spec
+	sink    Sink
+	log     zerolog.Logger
+	obs     Observer
+	stats   []*StageStats
+	lanes   atomic.Int64
+	backlog atomic.Int64
+}
+
+// Observer is told about every stage call; metrics implement it. It is
+// called from lane goroutines and must be safe for concurrent use.
+type Observer interface {
+	StageCall(stage string, events int, d time.Duration, err error)
+}
+
+// Delivery is an input event together with its acknowledgement: Ack (if
+// not nil) is called exactly once, after every event the stages made of it
+// has been published to the sink, or at once if a stage dropped it. The
+// durable ingest log uses it to advance only past events whose results are
+// safely published.
+type Delivery struct {
+	Event event.Event
+	Ack   func()
+}
+
+// item is an event moving through a lane, with the input it came from.
+type item struct {
+	ev event.Event
+	tr *tracker
+}
+
+// tracker counts the events derived from one input that are still in
+// flight; the input is acknowledged when the count reaches zero.
+type tracker struct {
+	pending atomic.Int64
+	ack     func()
+	backlog *atomic.Int64
+}
+
+// add records n more derived events in flight.
+func (t *tracker) add(n int) { t.pending.Add(int64(n)) }
+
+// done records that one derived event was published or dropped.
+func (t *tracker) done() {
+	if t.pending.Add(-1) == 0 {
+		t.backlog.Add(-1)
+		if t.ack != nil {
+			t.ack()
+		}
+	}
 }
 
 // StageStats counts what a stage did. Fields are read with atomic loads.
@@ -62,6 +107,13 @@ func (r *Runner) Stats() []*StageStats { return r.stats }
 // Lanes is the number of match lanes started so far.
 func (r *Runner) Lanes() int { return int(r.lanes.Load()) }
 
+// Backlog is the number of input events routed into lanes whose results
+// are not yet all published (or which were not yet dropped).
+func (r *Runner) Backlog() int { return int(r.backlog.Load()) }
+
+// SetObserver installs o; call it before Run.
+func (r *Runner) SetObserver(o Observer) { r.obs = o }
+
 // ErrStageFailed wraps the error that stopped the pipeline under on_error: fail.
 var ErrStageFailed = errors.New("pipeline: stage failed")
 
@@ -69,10 +121,36 @@ var ErrStageFailed = errors.New("pipeline: stage failed")
 // every lane has drained (nil), a stage fails under on_error: fail, or ctx
 // is done.
 func (r *Runner) Run(ctx context.Context, in <-chan event.Event) error {
+	ds := make(chan Delivery)
+	errc := make(chan error, 1)
+	go func() { errc <- r.RunDeliveries(ctx, ds) }()
+	for {
+		select {
+		case ev, ok := <-in:
+			if !ok {
+				close(ds)
+				return <-errc
+			}
+			select {
+			case ds <- Delivery{Event: ev}:
+			case err := <-errc:
+				return err
+			}
+		case err := <-errc:
+			return err
+		}
+	}
+}
+
+// RunDeliveries is Run for acknowledged input: each Delivery's Ack is
+// called once its results are published. Run returns when in is closed and
+// every lane has drained, a stage fails under on_error: fail, or ctx is
+// done; deliveries not acknowledged by then were not fully handled.
+func (r *Runner) RunDeliveries(ctx context.Context, in <-chan Delivery) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	lanes := map[string]chan event.Event{}
+	lanes := map[string]chan item{}
 	closeLanes := func() {
 		for _, ch := range lanes {
 			close(ch)
@@ -84,7 +162,7 @@ func (r *Runner) Run(ctx context.Context, in <-chan event.Event) error {
 		case <-ctx.Done():
 			closeLanes()
 			return context.Cause(ctx)
-		case ev, ok := <-in:
+		case d, ok := <-in:
 			if !ok {
 				closeLanes()
 				if err := context.Cause(ctx); err != nil {
@@ -92,9 +170,10 @@ func (r *Runner) Run(ctx context.Context, in <-chan event.Event) error {
 				}
 				return nil
 			}
+			ev := d.Event
 			ch := lanes[ev.Match]
 			if ch == nil {
-				ch = make(chan event.Event, 1024)
+				ch = make(chan item, 1024)
 				lanes[ev.Match] = ch
 				r.lanes.Add(1)
 				wg.Add(1)
@@ -105,8 +184,11 @@ func (r *Runner) Run(ctx context.Context, in <-chan event.Event) error {
 					}
 				}()
 			}
+			tr := &tracker{ack: d.Ack, backlog: &r.backlog}
+			tr.add(1)
+			r.backlog.Add(1)
 			select {
-			case ch <- ev:
+			case ch <- item{ev: ev, tr: tr}:
 			case <-ctx.Done():
 			}
 		}
@@ -114,14 +196,14 @@ func (r *Runner) Run(ctx context.Context, in <-chan event.Event) error {
 }
 
 // lane runs one match through every stage and into the sink.
-func (r *Runner) lane(ctx context.Context, match string, in <-chan event.Event) error {
+func (r *Runner) lane(ctx context.Context, match string, in <-chan item) error {
 	log := r.log.With().Str("match", match).Logger()
 	errc := make(chan error, len(r.specs)+1)
 	var wg sync.WaitGroup
 	for i, spec := range r.specs {
-		out := make(chan event.Event, max(spec.Batch, 1)*2)
+		out := make(chan item, max(spec.Batch, 1)*2)
 		wg.Add(1)
-		go func(in <-chan event.Event) {
+		go func(in <-chan item) {
 			defer wg.Done()
 			defer close(out)
 			if err := r.stage(ctx, log, i, spec, in, out); err != nil {
@@ -133,59 +215,77 @@ func (r *Runner) lane(ctx context.Context, match string, in <-chan event.Event) 
 		}(in)
 		in = out
 	}
-	for ev := range in {
-		if err := r.sink.Publish(ctx, ev); err != nil {
-			errc <- fmt.Errorf("pipeline: publish %s seq %d: %w", ev.ID, ev.Seq, err)
+	for it := range in {
+		if err := r.sink.Publish(ctx, it.ev); err != nil {
+			errc <- fmt.Errorf("pipeline: publish %s seq %d: %w", it.ev.ID, it.ev.Seq, err)
 			for range in {
 			}
 			break
 		}
+		it.tr.done()
 	}
 	wg.Wait()
 	close(errc)
 	return <-errc
 }
 
-func (r *Runner) stage(ctx context.Context, log zerolog.Logger, idx int, spec Spec, in <-chan event.Event, out chan<- event.Event) error {
+func (r *Runner) stage(ctx context.Context, log zerolog.Logger, idx int, spec Spec, in <-chan item, out chan<- item) error {
 	log = log.With().Str("stage", spec.Name).Logger()
 	st := r.stats[idx]
 	size := max(spec.Batch, 1)
+	items := make([]item, 0, size)
 	batch := make([]event.Event, 0, size)
 	for {
-		ev, ok := <-in
+		it, ok := <-in
 		if !ok {
 			return nil
 		}
-		batch = append(batch[:0], ev)
+		items = append(items[:0], it)
 	fill:
-		for len(batch) < size {
+		for len(items) < size {
 			select {
-			case ev, ok := <-in:
+			case it, ok := <-in:
 				if !ok {
 					break fill
 				}
-				batch = append(batch, ev)
+				items = append(items, it)
 			default:
 				break fill
 			}
+		}
+		batch = batch[:0]
+		for _, it := range items {
+			batch = append(batch, it.ev)
 		}
 		st.In.Add(int64(len(batch)))
 		outs, err := r.process(ctx, log, spec, st, batch)
 		if err != nil {
 			return err
 		}
-		for _, ev := range outs {
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return ctx.Err()
+		for i, evs := range outs {
+			tr := items[i].tr
+			if len(evs) == 0 {
+				tr.done()
+				continue
+			}
+			// Count the derived events before any reaches the sink, so the
+			// input cannot be acknowledged early.
+			tr.add(len(evs) - 1)
+			for _, ev := range evs {
+				select {
+				case out <- item{ev: ev, tr: tr}:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
 			}
 		}
 	}
 }
 
 // process calls the stage with retries and applies its on_error policy.
-func (r *Runner) process(ctx context.Context, log zerolog.Logger, spec Spec, st *StageStats, batch []event.Event) ([]event.Event, error) {
+// outs[i] are the events made of batch[i]; none when it was dropped.
+func (r *Runner) process(ctx context.Context, log zerolog.Logger, spec Spec, st *StageStats, batch []event.Event) (outs [][]event.Event, err error) {
+	outs = make([][]event.Event, len(batch))
 	results, err := r.call(ctx, log, spec, st, batch)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -195,15 +295,19 @@ func (r *Runner) process(ctx context.Context, log zerolog.Logger, spec Spec, st 
 		switch spec.OnError {
 		case OnErrorSkip:
 			log.Error().Err(err).Int("events", len(batch)).Msg("stage failed, events dropped (on_error: skip)")
-			return nil, nil
+			st.Dropped.Add(int64(len(batch)))
+			return outs, nil
 		case OnErrorFallback:
 			log.Error().Err(err).Int("events", len(batch)).Msg("stage failed, events passed on unchanged (on_error: fallback)")
-			return batch, nil
+			for i := range batch {
+				outs[i] = batch[i : i+1 : i+1]
+			}
+			st.Out.Add(int64(len(batch)))
+			return outs, nil
 		default:
 			return nil, fmt.Errorf("%w: %s: %w", ErrStageFailed, spec.Name, err)
 		}
 	}
-	var outs []event.Event
 	for i, res := range results {
 		if res.Err != nil {
 			st.Failures.Add(1)
@@ -231,7 +335,7 @@ func (r *Runner) process(ctx context.Context, log zerolog.Logger, spec Spec, st 
 			st.Dropped.Add(1)
 		}
 		st.Out.Add(int64(len(res.Events)))
-		outs = append(outs, res.Events...)
+		outs[i] = res.Events
 	}
 	return outs, nil
 }
@@ -245,8 +349,12 @@ func (r *Runner) call(ctx context.Context, log zerolog.Logger, spec Spec, st *St
 		if spec.Timeout > 0 {
 			cctx, cancel = context.WithTimeout(ctx, spec.Timeout)
 		}
+		start := time.Now()
 		res, err := spec.Stage.Process(cctx, batch)
 		cancel()
+		if r.obs != nil {
+			r.obs.StageCall(spec.Name, len(batch), time.Since(start), err)
+		}
 		if err == nil {
 			if len(res) != len(batch) {
 				err = fmt.Errorf("pipeline: stage %s returned %d results for %d events", spec.Name, len(res), len(batch))

@@ -256,3 +256,113 @@ func TestRunnerStopsOnCancel(t *testing.T) {
 		t.Fatal("runner did not stop after cancel")
 	}
 }
+
+// ackSink checks, at every acknowledgement, that everything the stages made
+// of that input was already published.
+type ackSink struct {
+	mu        sync.Mutex
+	published map[string]int // match/input seq -> outputs published
+}
+
+func (s *ackSink) Publish(_ context.Context, ev event.Event) error {
+	s.mu.Lock()
+	s.published[fmt.Sprint(ev.Match, "/", ev.Seq)]++
+	s.mu.Unlock()
+	return nil
+}
+
+func TestRunnerAcknowledgesAfterPublish(t *testing.T) {
+	// Seq%3 == 0 is dropped by the first stage, seq%3 == 1 fans out into two
+	// events at the first stage and into two more at the second (four
+	// outputs), the rest pass one to one.
+	fanout := func(ctx context.Context, ev event.Event) ([]event.Event, error) {
+		switch ev.Seq % 3 {
+		case 0:
+			return nil, nil
+		case 1:
+			a, b := ev, ev
+			a.ID, b.ID = ev.ID+"/a", ev.ID+"/b"
+			return []event.Event{a, b}, nil
+		}
+		return []event.Event{ev}, nil
+	}
+	again := func(ctx context.Context, ev event.Event) ([]event.Event, error) {
+		if ev.Seq%3 == 1 {
+			c := ev
+			c.ID += "/c"
+			return []event.Event{ev, c}, nil
+		}
+		return []event.Event{ev}, nil
+	}
+	want := map[uint64]int{}
+	const n = 300
+	for seq := uint64(1); seq <= n; seq++ {
+		want[seq] = []int{0, 4, 1}[seq%3]
+	}
+	sink := &ackSink{published: map[string]int{}}
+	r := pipeline.NewRunner([]pipeline.Spec{
+		{Name: "fan", Stage: pipeline.StageFunc(fanout), Batch: 7},
+		{Name: "again", Stage: pipeline.StageFunc(again), Batch: 5},
+	}, sink, zerolog.Nop())
+
+	var mu sync.Mutex
+	acked := map[uint64]int{}
+	var bad []string
+	in := make(chan pipeline.Delivery)
+	go func() {
+		defer close(in)
+		for _, ev := range append(pipelinetest.Balls("m1", n), pipelinetest.Balls("m2", n)...) {
+			in <- pipeline.Delivery{Event: ev, Ack: func() {
+				sink.mu.Lock()
+				got := sink.published[fmt.Sprint(ev.Match, "/", ev.Seq)]
+				sink.mu.Unlock()
+				mu.Lock()
+				defer mu.Unlock()
+				acked[ev.Seq]++
+				if got < want[ev.Seq] {
+					bad = append(bad, fmt.Sprintf("%s acked with %d of %d outputs published", ev.ID, got, want[ev.Seq]))
+				}
+			}}
+		}
+	}()
+	if err := r.RunDeliveries(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range bad {
+		t.Error(b)
+	}
+	for seq := uint64(1); seq <= n; seq++ {
+		if acked[seq] != 2 {
+			t.Errorf("seq %d acknowledged %d times, want once per match (2)", seq, acked[seq])
+		}
+	}
+	if r.Backlog() != 0 {
+		t.Errorf("backlog %d after drain, want 0", r.Backlog())
+	}
+}
+
+type callCounter struct {
+	mu     sync.Mutex
+	events map[string]int
+}
+
+func (c *callCounter) StageCall(stage string, events int, _ time.Duration, _ error) {
+	c.mu.Lock()
+	c.events[stage] += events
+	c.mu.Unlock()
+}
+
+func TestRunnerObserver(t *testing.T) {
+	obs := &callCounter{events: map[string]int{}}
+	pass := pipeline.StageFunc(func(_ context.Context, ev event.Event) ([]event.Event, error) { return []event.Event{ev}, nil })
+	r := pipeline.NewRunner([]pipeline.Spec{{Name: "a", Stage: pass, Batch: 8}, {Name: "b", Stage: pass, Batch: 3}}, pipelinetest.NewSink(), zerolog.Nop())
+	r.SetObserver(obs)
+	if err := r.Run(t.Context(), pipelinetest.Feed(pipelinetest.Balls("m", 50))); err != nil {
+		t.Fatal(err)
+	}
+	if obs.events["a"] != 50 || obs.events["b"] != 50 {
+		t.Fatalf("observed events %v, want 50 per stage", obs.events)
+	}
+}
