@@ -104,4 +104,3 @@ func TestPipelineSwapAfterStop(t *testing.T) {
 		t.Fatalf("Swap after Run returned: %v, want ErrNotRunning", err)
 	}
 }
-
