@@ -1,6 +1,7 @@
 // Package ingest runs sources and turns their output into one ordered stream
 // per match: it stamps each event with its per-match, gap-free Seq and its
-// Received time. The loop goroutine owns the sequence counters.
+// Received time, and either hands it on (Run) or appends it to the durable
+// ingest log (Append). The loop goroutine owns the sequence counters.
 package ingest
 
 import (
@@ -22,13 +23,45 @@ type Source interface {
 	Run(ctx context.Context, out chan<- event.Event) error
 }
 
+// Log is the durable ingest log (core/bus implements it on JetStream).
+type Log interface {
+	// LastSeq is the Seq of the last entry of match, 0 if there is none.
+	LastSeq(ctx context.Context, match string) (uint64, error)
+	// Append stores ev. duplicate reports that an entry with ev.ID is
+	// already stored; ev's Seq is then not used.
+	Append(ctx context.Context, ev event.Event) (duplicate bool, err error)
+}
+
+// Resumer is implemented by sources that can skip what the log already
+// holds after a restart (a replay continues where it stopped instead of
+// replaying the match again). Append calls Resume before Run with a
+// function reporting the ID of the last stored event of a match.
+type Resumer interface {
+	Resume(last func(ctx context.Context, match string) (id string, ok bool, err error))
+}
+
+// LastIDer is implemented by logs that can report the ID of a match's
+// last entry; Append offers it to Resumer sources.
+type LastIDer interface {
+	LastID(ctx context.Context, match string) (id string, ok bool, err error)
+}
+
+// Counter is told about every event appended to the log (metrics).
+type Counter interface {
+	IngestAppended(source string, duplicate bool)
+}
+
 // Loop fans sources in and sequences their events.
 type Loop struct {
 	sources []Source
 	log     zerolog.Logger
 	now     func() time.Time
 	seq     map[string]uint64
+	counter Counter
 }
+
+// SetCounter installs c; call it before Append.
+func (l *Loop) SetCounter(c Counter) { l.counter = c }
 
 // New returns a loop over sources.
 func New(log zerolog.Logger, sources ...Source) *Loop {
@@ -41,6 +74,82 @@ func New(log zerolog.Logger, sources ...Source) *Loop {
 // or ctx's error when it was cancelled.
 func (l *Loop) Run(ctx context.Context, out chan<- event.Event) error {
 	defer close(out)
+	return l.run(ctx, func(ev event.Event) error { return l.forward(ctx, ev, out) })
+}
+
+// Append runs every source like Run but appends the sequenced events to
+// log instead of handing them on. An event the log already holds (a
+// re-sent ball, a replay after a restart) does not consume a Seq, so each
+// match's log stays gap-free. A failed append is retried with backoff
+// until it succeeds or ctx is done: an event is never dropped for a
+// transient log error.
+func (l *Loop) Append(ctx context.Context, log Log) error {
+	if li, ok := log.(LastIDer); ok {
+		for _, s := range l.sources {
+			if r, ok := s.(Resumer); ok {
+				r.Resume(li.LastID)
+			}
+		}
+	}
+	return l.run(ctx, func(ev event.Event) error { return l.append(ctx, log, ev) })
+}
+
+func (l *Loop) append(ctx context.Context, log Log, ev event.Event) error {
+	last, ok := l.seq[ev.Match]
+	if !ok {
+		var err error
+		if err := retry(ctx, l.log, "read last seq of "+ev.Match, func() error {
+			last, err = log.LastSeq(ctx, ev.Match)
+			return err
+		}); err != nil {
+			return err
+		}
+		l.seq[ev.Match] = last
+	}
+	ev.Seq = last + 1
+	if ev.Received.IsZero() {
+		ev.Received = l.now()
+	}
+	var dup bool
+	if err := retry(ctx, l.log, "append "+ev.ID, func() error {
+		var err error
+		dup, err = log.Append(ctx, ev)
+		return err
+	}); err != nil {
+		return err
+	}
+	if l.counter != nil {
+		l.counter.IngestAppended(ev.Source, dup)
+	}
+	if !dup {
+		l.seq[ev.Match] = ev.Seq
+	}
+	return nil
+}
+
+// retry calls fn until it succeeds or ctx is done, backing off from 50 ms
+// to 5 s and logging each failure.
+func retry(ctx context.Context, log zerolog.Logger, what string, fn func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		log.Error().Err(err).Int("attempt", attempt+1).Msg("ingest: " + what + " failed, retrying")
+		t := time.NewTimer(min(50*time.Millisecond<<min(attempt, 7), 5*time.Second))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func (l *Loop) run(ctx context.Context, emit func(event.Event) error) error {
 	raw := make(chan event.Event, 256)
 	done := make(chan error, len(l.sources))
 	for _, s := range l.sources {
@@ -62,7 +171,7 @@ func (l *Loop) Run(ctx context.Context, out chan<- event.Event) error {
 			running--
 			errs = append(errs, err)
 		case ev := <-raw:
-			if err := l.forward(ctx, ev, out); err != nil {
+			if err := emit(ev); err != nil {
 				return err
 			}
 		}
@@ -71,7 +180,7 @@ func (l *Loop) Run(ctx context.Context, out chan<- event.Event) error {
 	for {
 		select {
 		case ev := <-raw:
-			if err := l.forward(ctx, ev, out); err != nil {
+			if err := emit(ev); err != nil {
 				return err
 			}
 		default:

@@ -81,3 +81,88 @@ func TestLoopStopsOnCancel(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// memLog is an in-memory Log that refuses duplicate IDs, like JetStream's
+// message-ID de-duplication, and fails the first append of some IDs.
+type memLog struct {
+	entries map[string][]event.Event
+	ids     map[string]bool
+	failing map[string]int // ID -> failures left
+}
+
+func (m *memLog) LastSeq(_ context.Context, match string) (uint64, error) {
+	es := m.entries[match]
+	if len(es) == 0 {
+		return 0, nil
+	}
+	return es[len(es)-1].Seq, nil
+}
+
+func (m *memLog) LastID(_ context.Context, match string) (string, bool, error) {
+	es := m.entries[match]
+	if len(es) == 0 {
+		return "", false, nil
+	}
+	return es[len(es)-1].ID, true, nil
+}
+
+func (m *memLog) Append(_ context.Context, ev event.Event) (bool, error) {
+	if m.failing[ev.ID] > 0 {
+		m.failing[ev.ID]--
+		return false, errors.New("nats: timeout")
+	}
+	if m.ids[ev.ID] {
+		return true, nil
+	}
+	m.ids[ev.ID] = true
+	m.entries[ev.Match] = append(m.entries[ev.Match], ev)
+	return false, nil
+}
+
+// resumingSource records the resume point it was given.
+type resumingSource struct {
+	fakeSource
+	last func(context.Context, string) (string, bool, error)
+}
+
+func (r *resumingSource) Resume(last func(context.Context, string) (string, bool, error)) { r.last = last }
+
+func TestAppendKeepsTheLogGapFreeAcrossRestarts(t *testing.T) {
+	log := &memLog{entries: map[string][]event.Event{}, ids: map[string]bool{}, failing: map[string]int{"a/3": 2}}
+	// First run: 5 balls of a, one of them sent twice, one failing twice.
+	first := append(evs("a", 5), evs("a", 2)[1])
+	if err := New(zerolog.Nop(), &fakeSource{name: "p", events: first}).Append(t.Context(), log); err != nil {
+		t.Fatal(err)
+	}
+	// A restart: the source sends everything again plus three new balls.
+	src := &resumingSource{fakeSource: fakeSource{name: "p", events: evs("a", 8)}}
+	if err := New(zerolog.Nop(), src).Append(t.Context(), log); err != nil {
+		t.Fatal(err)
+	}
+	if src.last == nil {
+		t.Fatal("a Resumer source was not told where the log stops")
+	}
+	if id, ok, _ := src.last(t.Context(), "a"); !ok || id != "a/7" {
+		t.Errorf("resume point %q %v, want a/7", id, ok)
+	}
+	got := log.entries["a"]
+	if len(got) != 8 {
+		t.Fatalf("log holds %d entries, want 8", len(got))
+	}
+	for i, ev := range got {
+		if ev.Seq != uint64(i+1) || ev.ID != fmt.Sprintf("a/%d", i) {
+			t.Fatalf("entry %d: %s seq %d, want a/%d seq %d", i, ev.ID, ev.Seq, i, i+1)
+		}
+	}
+}
+
+func TestAppendStopsOnCancelWhileRetrying(t *testing.T) {
+	log := &memLog{entries: map[string][]event.Event{}, ids: map[string]bool{}, failing: map[string]int{"a/0": 1 << 30}}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- New(zerolog.Nop(), &fakeSource{name: "p", events: evs("a", 1)}).Append(ctx, log) }()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Append returned %v, want context.Canceled", err)
+	}
+}
