@@ -91,6 +91,13 @@ type Source struct {
 	matches  []Match
 	interval time.Duration
 	loop     bool
+	last     func(ctx context.Context, match string) (id string, ok bool, err error)
+}
+
+// Resume implements ingest.Resumer: after a restart each match continues
+// after the last event the ingest log holds, instead of from the start.
+func (s *Source) Resume(last func(ctx context.Context, match string) (id string, ok bool, err error)) {
+	s.last = last
 }
 
 // New parses the configured files (or the bundled match).
@@ -183,7 +190,22 @@ func (s *Source) play(ctx context.Context, m Match, pass int, out chan<- event.E
 	if pass > 1 {
 		suffix = "-" + strconv.Itoa(pass)
 	}
-	for _, ev := range m.Events {
+	events := m.Events
+	if s.last != nil {
+		id, ok, err := s.last(ctx, m.ID+suffix)
+		if err != nil {
+			return fmt.Errorf("replay: %s: resume: %w", m.ID+suffix, err)
+		}
+		if ok {
+			for i, ev := range events {
+				if ev.Match+suffix+strings.TrimPrefix(ev.ID, ev.Match) == id {
+					events = events[i+1:]
+					break
+				}
+			}
+		}
+	}
+	for _, ev := range events {
 		if tick != nil && ev.Kind == event.KindBall {
 			select {
 			case <-ctx.Done():

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -117,4 +118,49 @@ func FuzzParse(f *testing.F) {
 			seen[ev.ID] = true
 		}
 	})
+}
+
+func TestResumeContinuesAfterTheLastLoggedEvent(t *testing.T) {
+	src, err := New(Config{Speed: "max", Loop: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := src.Matches()[0].Events
+	cases := []struct {
+		name   string
+		last   string
+		ok     bool
+		wantN  int
+		wantID string
+	}{
+		{"nothing logged", "", false, len(all), all[0].ID},
+		{"half logged", all[100].ID, true, len(all) - 101, all[101].ID},
+		{"all logged", all[len(all)-1].ID, true, 0, ""},
+		{"unknown id replays all", "other/1.0.1.0", true, len(all), all[0].ID},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src.Resume(func(_ context.Context, match string) (string, bool, error) {
+				if match != all[0].Match {
+					t.Errorf("asked for match %q", match)
+				}
+				return tc.last, tc.ok, nil
+			})
+			out := make(chan event.Event, len(all))
+			if err := src.Run(t.Context(), out); err != nil {
+				t.Fatal(err)
+			}
+			close(out)
+			var got []event.Event
+			for ev := range out {
+				got = append(got, ev)
+			}
+			if len(got) != tc.wantN {
+				t.Fatalf("emitted %d events, want %d", len(got), tc.wantN)
+			}
+			if tc.wantN > 0 && got[0].ID != tc.wantID {
+				t.Errorf("first event %s, want %s", got[0].ID, tc.wantID)
+			}
+		})
+	}
 }
