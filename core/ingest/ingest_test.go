@@ -125,7 +125,9 @@ type resumingSource struct {
 	last func(context.Context, string) (string, bool, error)
 }
 
-func (r *resumingSource) Resume(last func(context.Context, string) (string, bool, error)) { r.last = last }
+func (r *resumingSource) Resume(last func(context.Context, string) (string, bool, error)) {
+	r.last = last
+}
 
 func TestAppendKeepsTheLogGapFreeAcrossRestarts(t *testing.T) {
 	log := &memLog{entries: map[string][]event.Event{}, ids: map[string]bool{}, failing: map[string]int{"a/3": 2}}
