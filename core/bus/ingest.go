@@ -1,0 +1,282 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/ballcast/ballcast/core/event"
+)
+
+// deliveryBuffer is the capacity of ConsumeIngest's channel.
+const deliveryBuffer = 64
+
+// LastSeq returns the Seq of the last entry appended for match, or 0 when
+// the log holds none (never appended, or expired by Retention).
+func (b *Bus) LastSeq(ctx context.Context, match string) (uint64, error) {
+	raw, err := b.ingest.GetLastMsgForSubject(ctx, b.names.ingestSubject(match))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("bus: last seq %s: %w", match, err)
+	}
+	ev, err := decodeEvent(raw.Data)
+	if err != nil {
+		return 0, fmt.Errorf("bus: last seq %s: entry %d: %w", match, raw.Sequence, err)
+	}
+	return ev.Seq, nil
+}
+
+// Append writes ev to the ingest log (subject ingest.<match>) with ev.ID as
+// its message ID and waits until the stream has stored it. duplicate
+// reports that an entry with the same ID was appended within DedupWindow:
+// nothing was written, and the caller should not consume the Seq it gave
+// ev. Safe for concurrent use.
+func (b *Bus) Append(ctx context.Context, ev event.Event) (duplicate bool, err error) {
+	ack, err := b.publish(ctx, b.names.ingestStream, b.names.ingestSubject(ev.Match), &ev)
+	if err != nil {
+		return false, fmt.Errorf("bus: append %s: %w", ev.ID, err)
+	}
+	return ack.Duplicate, nil
+}
+
+// Delivery is one ingest entry handed to the pipeline.
+type Delivery struct {
+	Event event.Event
+	// StreamSeq is the entry's position in the ingest stream.
+	StreamSeq uint64
+
+	ack *ackState
+}
+
+// ackState is shared by the copies of one Delivery.
+type ackState struct {
+	once sync.Once
+	msg  jetstream.Msg
+	done func() // drops the entry from the in-flight set
+}
+
+// Ack acknowledges the entry: its results are durably published. It is
+// idempotent, does not wait for the server and is safe from any goroutine.
+// An acknowledgement lost on the way (a crash right after Ack) means the
+// entry is delivered again after a restart.
+func (d Delivery) Ack() {
+	if d.ack == nil {
+		return
+	}
+	d.ack.once.Do(func() {
+		_ = d.ack.msg.Ack() // fails only when the connection is closed: redelivered after restart
+		d.ack.done()
+	})
+}
+
+// ConsumeIngest delivers the ingest log to the pipeline, in log order,
+// until ctx is done; then the channel closes. It also closes when the
+// connection closes or the consumer is deleted (another ConsumeIngest on
+// the same streams took over); call it again to resume.
+//
+// Resuming: one durable pull consumer (pipeline-<generation>) tracks the
+// acknowledgements. Each call reads its ack floor (every entry at or below
+// it is acknowledged), replaces it by a new generation starting at
+// floor+1 and deletes the old one. Entries handed out before a crash but
+// never acknowledged therefore come again at once, not after AckWait, and
+// entries above the floor that were acknowledged out of order come again
+// too: the pipeline is idempotent on Event.ID. The new consumer is created
+// before the old one is deleted, so a crash in between loses nothing: the
+// highest ack floor among leftover generations wins.
+//
+// Within one process every entry is handed out at most once: a
+// redelivery by the server (AckWait expired) is dropped, or acknowledged
+// again if this process already acknowledged it, so per-match order is
+// never broken. An entry whose Seq is not above the highest Seq already
+// handed out for its match is dropped, acknowledged and logged. An entry
+// that does not decode is terminated and logged.
+//
+// Flow control: at most MaxAckPending entries are unacknowledged at a
+// time, and the channel holds 64. Only one ConsumeIngest should run per
+// deployment at a time.
+func (b *Bus) ConsumeIngest(ctx context.Context) (<-chan Delivery, error) {
+	cons, err := b.rotateConsumer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	batch := min(256, b.cfg.MaxAckPending)
+	it, err := cons.Messages(jetstream.PullMaxMessages(batch))
+	if err != nil {
+		return nil, fmt.Errorf("bus: consume ingest: %w", err)
+	}
+	out := make(chan Delivery, deliveryBuffer)
+	c := &ingestLoop{
+		log:      b.log.With().Str("consumer", cons.CachedInfo().Name).Logger(),
+		it:       it,
+		out:      out,
+		high:     make(map[string]uint64),
+		inflight: make(map[uint64]bool),
+	}
+	stop := context.AfterFunc(ctx, it.Stop)
+	go func() {
+		defer close(out)
+		defer stop()
+		defer it.Stop()
+		c.run(ctx)
+	}()
+	return out, nil
+}
+
+// rotateConsumer creates the next generation of the durable pipeline
+// consumer, starting right after the ack floor of the previous ones, and
+// deletes those.
+func (b *Bus) rotateConsumer(ctx context.Context) (jetstream.Consumer, error) {
+	var (
+		floor uint64
+		gen   int
+		old   []string
+	)
+	lister := b.ingest.ListConsumers(ctx)
+	for info := range lister.Info() {
+		g, ok := b.generation(info.Name)
+		if !ok {
+			continue
+		}
+		old = append(old, info.Name)
+		floor = max(floor, info.AckFloor.Stream)
+		gen = max(gen, g)
+	}
+	if err := lister.Err(); err != nil {
+		return nil, fmt.Errorf("bus: consume ingest: list consumers: %w", err)
+	}
+	name := b.names.consumer + "-" + strconv.Itoa(gen+1)
+	cons, err := b.ingest.CreateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       name,
+		Description:   "ballcast pipeline",
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   floor + 1,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       b.cfg.AckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: b.cfg.MaxAckPending,
+		Replicas:      b.cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bus: consume ingest: create consumer %s: %w", name, err)
+	}
+	for _, o := range old {
+		if err := b.ingest.DeleteConsumer(ctx, o); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			b.log.Warn().Err(err).Str("consumer", o).Msg("old pipeline consumer not deleted")
+		}
+	}
+	b.log.Info().Str("consumer", name).Uint64("ack_floor", floor).Int("replaced", len(old)).
+		Msg("ingest consumer resumes after ack floor")
+	return cons, nil
+}
+
+// generation parses "pipeline-<n>".
+func (b *Bus) generation(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, b.names.consumer+"-")
+	if !ok {
+		return 0, false
+	}
+	g, err := strconv.Atoi(rest)
+	return g, err == nil && g > 0
+}
+
+// ingestLoop is the goroutine behind one ConsumeIngest. It alone touches
+// high and last; inflight is shared with Ack under mu.
+type ingestLoop struct {
+	log  zerolog.Logger
+	it   jetstream.MessagesContext
+	out  chan<- Delivery
+	high map[string]uint64 // match → highest Seq handed out
+	last uint64            // highest stream sequence handed out
+
+	mu       sync.Mutex
+	inflight map[uint64]bool // stream seq → handed out, not yet acked
+}
+
+func (c *ingestLoop) run(ctx context.Context) {
+	for {
+		msg, err := c.it.Next()
+		if err != nil {
+			switch {
+			case errors.Is(err, jetstream.ErrMsgIteratorClosed):
+				return
+			case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
+				c.log.Error().Err(err).Msg("ingest consumer gone, delivery stopped")
+				return
+			default:
+				if ctx.Err() != nil {
+					return
+				}
+				c.log.Warn().Err(err).Msg("ingest consumer")
+				continue
+			}
+		}
+		d, ok := c.admit(msg)
+		if !ok {
+			continue
+		}
+		select {
+		case c.out <- d:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// admit decides whether msg is handed out, and if so builds its Delivery.
+func (c *ingestLoop) admit(msg jetstream.Msg) (Delivery, bool) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		c.log.Error().Err(err).Msg("ingest entry without metadata dropped")
+		return Delivery{}, false
+	}
+	sseq := meta.Sequence.Stream
+	if sseq <= c.last {
+		// The server redelivered an entry this loop handed out: AckWait
+		// expired. Still in flight: its Ack will settle it (acks go by
+		// stream sequence). Already acknowledged: that ack was lost.
+		c.mu.Lock()
+		pending := c.inflight[sseq]
+		c.mu.Unlock()
+		if !pending {
+			_ = msg.Ack()
+		}
+		return Delivery{}, false
+	}
+	c.last = sseq
+	ev, err := decodeEvent(msg.Data())
+	if err != nil {
+		c.log.Error().Err(err).Uint64("stream_seq", sseq).Str("subject", msg.Subject()).
+			Msg("undecodable ingest entry terminated")
+		_ = msg.Term()
+		return Delivery{}, false
+	}
+	if h, seen := c.high[ev.Match]; seen && ev.Seq != 0 && ev.Seq <= h {
+		c.log.Warn().Str("match", ev.Match).Uint64("seq", ev.Seq).Uint64("high", h).Str("id", ev.ID).
+			Msg("ingest entry out of order dropped")
+		_ = msg.Ack()
+		return Delivery{}, false
+	}
+	if ev.Seq != 0 {
+		c.high[ev.Match] = ev.Seq
+	}
+	c.mu.Lock()
+	c.inflight[sseq] = true
+	c.mu.Unlock()
+	return Delivery{
+		Event:     ev,
+		StreamSeq: sseq,
+		ack: &ackState{msg: msg, done: func() {
+			c.mu.Lock()
+			delete(c.inflight, sseq)
+			c.mu.Unlock()
+		}},
+	}, true
+}
