@@ -122,11 +122,15 @@ func (s *stages) Close() {
 	}
 }
 
-// startStages launches every stage's plugin process.
+// startStages launches every stage's plugin process. An installed
+// plugin is started with the SHA-256 its plugins.lock entry records, which
+// go-plugin checks before running it (and again at every restart), so a
+// binary changed after `ballcast plugin install` is refused.
 func startStages(ctx context.Context, cfg *pipeline.Config, pluginDir string, log zerolog.Logger) (*stages, error) {
 	st := &stages{}
+	plugins := &pluginResolver{dir: pluginDir}
 	for _, sc := range cfg.Stages {
-		cmd, err := pluginCommand(sc.Plugin, pluginDir)
+		p, err := plugins.resolve(sc.Plugin)
 		if err != nil {
 			st.Close()
 			return nil, fmt.Errorf("stage %s: %w", sc.Name, err)
@@ -136,7 +140,7 @@ func startStages(ctx context.Context, cfg *pipeline.Config, pluginDir string, lo
 			st.Close()
 			return nil, fmt.Errorf("stage %s: config: %w", sc.Name, err)
 		}
-		h, err := pluginhost.Start(ctx, pluginhost.Config{Stage: sc.Name, Plugin: sc.Plugin, Command: cmd, Config: raw}, log)
+		h, err := pluginhost.Start(ctx, pluginhost.Config{Stage: sc.Name, Plugin: sc.Plugin, Command: p.command, Config: raw, Checksum: p.sum}, log)
 		if err != nil {
 			st.Close()
 			return nil, err
@@ -151,7 +155,9 @@ func startStages(ctx context.Context, cfg *pipeline.Config, pluginDir string, lo
 	return st, nil
 }
 
-// defaultPluginDir is where installed plugin binaries live.
+// defaultPluginDir is where installed plugin binaries and their
+// plugins.lock live: $BALLCAST_PLUGIN_DIR, else ballcast/plugins in the
+// user config directory (~/.config/ballcast/plugins on Linux).
 func defaultPluginDir() string {
 	if d := os.Getenv("BALLCAST_PLUGIN_DIR"); d != "" {
 		return d
