@@ -138,7 +138,7 @@ func TestPluginInstall(t *testing.T) {
 		assertDir(t, dir, "ballcast-plugin-hello", "plugins.lock", "plugins.lock.lck")
 
 		out, _, _ = ballcast(t, nil, "plugin", "list", flag)
-		if !regexp.MustCompile(`(?m)^hello +1\.0\.0 +1 +` + helloSum[:12] + ` +installed$`).MatchString(out) ||
+		if !regexp.MustCompile(`(?m)^hello +1\.0\.0 +1 +`+helloSum[:12]+` +installed$`).MatchString(out) ||
 			!regexp.MustCompile(`(?m)^dedup +\S+ +1 +- +built-in$`).MatchString(out) {
 			t.Fatalf("list:\n%s", out)
 		}

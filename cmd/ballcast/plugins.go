@@ -510,14 +510,18 @@ func (r *pluginResolver) resolve(plugin string) (resolvedPlugin, error) {
 		plugin, strings.Join(builtinNames(), ", "), r.dir)
 }
 
-// pluginCommand resolves a stage's plugin (see pluginResolver.resolve)
-// and returns its command. It does not return the checksum an installed
-// plugin must have: startStages uses the resolver itself.
+// pluginCommand returns the command of a built-in plugin or of one named
+// by path (see pluginResolver.resolve). An installed plugin must be
+// started with its checksum, so it is refused here: use the resolver, as
+// startStages does.
 func pluginCommand(plugin, pluginDir string) (func() *exec.Cmd, error) {
 	r := &pluginResolver{dir: pluginDir}
 	p, err := r.resolve(plugin)
 	if err != nil {
 		return nil, err
+	}
+	if p.kind == pluginInstalled {
+		return nil, fmt.Errorf("plugin %s: an installed plugin is started only with its plugins.lock checksum", plugin)
 	}
 	return p.command, nil
 }

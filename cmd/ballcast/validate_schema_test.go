@@ -49,9 +49,18 @@ func TestValidateReportsSchemaViolations(t *testing.T) {
 		`testdata/schema.yaml:15:14: stages[1].config.window: unknown key; this object takes no keys (stats config schema)`,
 		`testdata/schema.yaml:19:16: stages[2].config.persona: got number, want string (commentary config schema)`,
 		`testdata/schema.yaml:21:21: stages[2].config.llm.max_tokens: maximum: got 9,000, want 4,096 (commentary config schema)`,
-		`testdata/schema.yaml:22:9: stages[2].config.llm.temprature: unknown key; known keys: api_key_env, base_url, enabled, max_tokens, model, stream, temperature, timeout (commentary config schema)`,
+		// The list of keys is the commentary plugin's to grow.
+		`testdata/schema.yaml:22:9: stages[2].config.llm.temprature: unknown key; known keys: …`,
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+	ok := len(got) == len(want)
+	for i := 0; ok && i < len(want); i++ {
+		if w, prefix := strings.CutSuffix(want[i], "…"); prefix {
+			ok = strings.HasPrefix(got[i], w) && strings.Contains(got[i], "temperature")
+		} else {
+			ok = got[i] == want[i]
+		}
+	}
+	if !ok {
 		t.Fatalf("validate reported:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
