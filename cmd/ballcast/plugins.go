@@ -492,6 +492,9 @@ func (r *pluginResolver) resolve(plugin string) (resolvedPlugin, error) {
 			return resolvedPlugin{}, err
 		}
 		path := filepath.Join(r.dir, e.File)
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs // the process may not share our working directory's meaning
+		}
 		if _, err := os.Stat(path); err != nil {
 			return resolvedPlugin{}, fmt.Errorf("plugin %s is in %s but its binary is missing (%w); reinstall it with `ballcast plugin install PATH`, or remove it with `ballcast plugin remove %s`",
 				plugin, pluginlock.Path(r.dir), err, plugin)
