@@ -67,6 +67,8 @@ func (b *Bus) ConsumeFeed(ctx context.Context) (<-chan event.Event, error) {
 			case out <- ev:
 			case <-ctx.Done():
 				return
+			case <-b.closed:
+				return
 			}
 		}
 	}()

@@ -117,6 +117,7 @@ func (b *Bus) ConsumeIngest(ctx context.Context) (<-chan Delivery, error) {
 		log:      b.log.With().Str("consumer", cons.CachedInfo().Name).Logger(),
 		it:       it,
 		out:      out,
+		closed:   b.closed,
 		high:     make(map[string]uint64),
 		inflight: make(map[uint64]bool),
 	}
@@ -190,11 +191,12 @@ func (b *Bus) generation(name string) (int, bool) {
 // ingestLoop is the goroutine behind one ConsumeIngest. It alone touches
 // high and last; inflight is shared with Ack under mu.
 type ingestLoop struct {
-	log  zerolog.Logger
-	it   jetstream.MessagesContext
-	out  chan<- Delivery
-	high map[string]uint64 // match → highest Seq handed out
-	last uint64            // highest stream sequence handed out
+	log    zerolog.Logger
+	it     jetstream.MessagesContext
+	out    chan<- Delivery
+	closed <-chan struct{}   // the connection closed: nobody can ack any more
+	high   map[string]uint64 // match → highest Seq handed out
+	last   uint64            // highest stream sequence handed out
 
 	mu       sync.Mutex
 	inflight map[uint64]bool // stream seq → handed out, not yet acked
@@ -225,6 +227,8 @@ func (c *ingestLoop) run(ctx context.Context) {
 		select {
 		case c.out <- d:
 		case <-ctx.Done():
+			return
+		case <-c.closed:
 			return
 		}
 	}
