@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,12 +33,13 @@ const drainTimeout = 5 * time.Second
 // stream and the plugin state bucket. All methods are safe for concurrent
 // use.
 type Bus struct {
-	cfg   Config
-	log   zerolog.Logger
-	names names
-	srv   *server.Server // nil for an external cluster
-	nc    *nats.Conn
-	js    jetstream.JetStream
+	cfg    Config
+	log    zerolog.Logger
+	names  names
+	srv    *server.Server // nil for an external cluster
+	unlock func()         // releases the data dir lock; nil for an external cluster
+	nc     *nats.Conn
+	js     jetstream.JetStream
 
 	ingest jetstream.Stream
 	feed   jetstream.Stream
@@ -124,11 +127,14 @@ func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Bus, error) {
 
 	where := redactURLs(cfg.URL)
 	if cfg.URL == "" {
-		srv, err := startServer(cfg, token, log)
+		srv, unlock, err := startServer(cfg, token, log)
 		if err != nil {
 			return nil, err
 		}
-		b.srv = srv
+		b.srv, b.unlock = srv, unlock
+		if cfg.Listen != "" && token == "" {
+			log.Warn().Str("listen", cfg.Listen).Msg("embedded nats accepts clients without authentication: set token_env")
+		}
 		opts = append(opts, nats.InProcessServer(srv))
 		where = "embedded:" + cfg.DataDir
 	}
@@ -252,13 +258,15 @@ func (b *Bus) shutdownServer() {
 	if b.srv != nil {
 		b.srv.Shutdown()
 		b.srv.WaitForShutdown()
+		b.unlock()
+		b.unlock = func() {}
 	}
 }
 
 // ClientURL is the URL other nodes can connect to: the embedded server's
-// listen address when Listen is set, the configured cluster (without user
-// info) for an external one, and "" when the embedded server is in-process
-// only.
+// listen address when Listen is set (the host name when it listens on all
+// interfaces), the configured cluster without user info for an external
+// one, and "" when the embedded server is in-process only.
 func (b *Bus) ClientURL() string {
 	if b.srv == nil {
 		return redactURLs(b.cfg.URL)
@@ -266,7 +274,17 @@ func (b *Bus) ClientURL() string {
 	if b.cfg.Listen == "" {
 		return ""
 	}
-	return b.srv.ClientURL()
+	addr, ok := b.srv.Addr().(*net.TCPAddr)
+	if !ok {
+		return b.srv.ClientURL()
+	}
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return "nats://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
 
 // Ready reports nil when the connection is up and JetStream answers for

@@ -132,3 +132,16 @@ func TestCloseUnblocksIdleReaders(t *testing.T) {
 	}
 	eventually(t, "goroutines back to the start", func() bool { return runtime.NumGoroutine() <= before })
 }
+
+func TestDataDirLocked(t *testing.T) {
+	dir := t.TempDir()
+	b := open(t, Config{DataDir: dir})
+	_, err := Open(t.Context(), Config{DataDir: dir}, testLog(t))
+	if err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second Open on one data dir: got %v, want an 'in use' error", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	open(t, Config{DataDir: dir}) // free again
+}

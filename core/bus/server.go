@@ -14,10 +14,21 @@ import (
 // startServer starts the embedded NATS server with JetStream storing in
 // cfg.DataDir. It listens on cfg.Listen when set and is otherwise reachable
 // only in-process. token, when not empty, is required from every client.
-func startServer(cfg Config, token string, log zerolog.Logger) (*server.Server, error) {
+//
+// release unlocks the data dir; call it after the server has shut down.
+func startServer(cfg Config, token string, log zerolog.Logger) (_ *server.Server, release func(), err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("bus: data dir %s: %w", cfg.DataDir, err)
+		return nil, nil, fmt.Errorf("bus: data dir %s: %w", cfg.DataDir, err)
 	}
+	release, err = lockDir(cfg.DataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	opts := &server.Options{
 		ServerName:         "ballcast",
 		JetStream:          true,
@@ -31,11 +42,11 @@ func startServer(cfg Config, token string, log zerolog.Logger) (*server.Server, 
 	if cfg.Listen != "" {
 		host, port, err := net.SplitHostPort(cfg.Listen)
 		if err != nil {
-			return nil, fmt.Errorf("bus: listen %s: %w", cfg.Listen, err)
+			return nil, nil, fmt.Errorf("bus: listen %s: %w", cfg.Listen, err)
 		}
 		opts.Host = host
 		if opts.Port, err = strconv.Atoi(port); err != nil {
-			return nil, fmt.Errorf("bus: listen %s: %w", cfg.Listen, err)
+			return nil, nil, fmt.Errorf("bus: listen %s: %w", cfg.Listen, err)
 		}
 		if opts.Port == 0 {
 			opts.Port = server.RANDOM_PORT
@@ -43,21 +54,21 @@ func startServer(cfg Config, token string, log zerolog.Logger) (*server.Server, 
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
-		return nil, fmt.Errorf("bus: embedded server: %w", err)
+		return nil, nil, fmt.Errorf("bus: embedded server: %w", err)
 	}
 	s.SetLoggerV2(serverLogger{log.With().Str("component", "nats-server").Logger()}, false, false, false)
 	s.Start()
 	if !s.ReadyForConnections(10 * time.Second) {
 		s.Shutdown()
 		s.WaitForShutdown()
-		return nil, fmt.Errorf("bus: embedded server in %s: not ready after 10s", cfg.DataDir)
+		return nil, nil, fmt.Errorf("bus: embedded server in %s: not ready after 10s", cfg.DataDir)
 	}
 	if !s.JetStreamEnabled() {
 		s.Shutdown()
 		s.WaitForShutdown()
-		return nil, fmt.Errorf("bus: embedded server in %s: jetstream did not start", cfg.DataDir)
+		return nil, nil, fmt.Errorf("bus: embedded server in %s: jetstream did not start", cfg.DataDir)
 	}
-	return s, nil
+	return s, release, nil
 }
 
 // serverLogger routes the embedded server's log to zerolog. Its notices
