@@ -2,6 +2,7 @@ package bus
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 )
 
@@ -59,4 +60,23 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}
 		d.Ack()
 	}
+}
+
+// BenchmarkAppendParallel is Append from several goroutines (sources of
+// different matches) at once: throughput rather than latency.
+func BenchmarkAppendParallel(b *testing.B) {
+	bus := open(b, Config{DataDir: b.TempDir()})
+	var n atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		match := fmt.Sprintf("m%d", n.Add(1))
+		ev := ball(match, 0)
+		for i := 0; pb.Next(); i++ {
+			ev.Seq = uint64(i + 1)
+			ev.ID = fmt.Sprintf("%s/%d", match, i)
+			if _, err := bus.Append(b.Context(), ev); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
