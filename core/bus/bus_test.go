@@ -114,26 +114,30 @@ func TestIngestRedeliveryFiltered(t *testing.T) {
 }
 
 // TestIngestOutOfOrderDropped: an entry whose Seq does not advance its
-// match (a misbehaving second writer) is dropped and acknowledged.
+// match (a misbehaving second writer) is dropped and acknowledged; Seq 1
+// starts a new numbering.
 func TestIngestOutOfOrderDropped(t *testing.T) {
 	b := open(t, Config{DataDir: t.TempDir()})
-	stale := ball("m", 1)
-	stale.ID = "m/1-again"
-	appendAll(t, b, ball("m", 1), ball("m", 2), stale, ball("m", 3))
+	stale := ball("m", 2)
+	stale.ID = "m/2-again"
+	// After m/3, numbering restarts at 1 (the match's entries expired).
+	restart1, restart2 := ball("m", 1), ball("m", 2)
+	restart1.ID, restart2.ID = "m/1-new", "m/2-new"
+	appendAll(t, b, ball("m", 1), ball("m", 2), stale, ball("m", 3), restart1, restart2)
 	ch, err := b.ConsumeIngest(t.Context())
 	if err != nil {
 		t.Fatalf("ConsumeIngest: %v", err)
 	}
 	var got []string
-	for range 3 {
+	for range 5 {
 		d := recv(t, ch)
 		d.Ack()
 		got = append(got, d.Event.ID)
 	}
-	if want := []string{"m/1", "m/2", "m/3"}; !slices.Equal(got, want) {
+	if want := []string{"m/1", "m/2", "m/3", "m/1-new", "m/2-new"}; !slices.Equal(got, want) {
 		t.Fatalf("delivered %v, want %v", got, want)
 	}
-	eventually(t, "ack floor 4", func() bool { return ackFloor(t, b) == 4 })
+	eventually(t, "ack floor 6", func() bool { return ackFloor(t, b) == 6 })
 }
 
 func TestAppendRejectsEventWithoutID(t *testing.T) {

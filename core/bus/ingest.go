@@ -96,8 +96,10 @@ func (d Delivery) Ack() {
 // redelivery by the server (AckWait expired) is dropped, or acknowledged
 // again if this process already acknowledged it, so per-match order is
 // never broken. An entry whose Seq is not above the highest Seq already
-// handed out for its match is dropped, acknowledged and logged. An entry
-// that does not decode is terminated and logged.
+// handed out for its match is dropped, acknowledged and logged, except
+// Seq 1, which starts a new numbering (the match's earlier entries expired,
+// so LastSeq returned 0). An entry that does not decode is terminated and
+// logged.
 //
 // Flow control: at most MaxAckPending entries are unacknowledged at a
 // time, and the channel holds 64. Only one ConsumeIngest should run per
@@ -263,10 +265,16 @@ func (c *ingestLoop) admit(msg jetstream.Msg) (Delivery, bool) {
 		return Delivery{}, false
 	}
 	if h, seen := c.high[ev.Match]; seen && ev.Seq != 0 && ev.Seq <= h {
-		c.log.Warn().Str("match", ev.Match).Uint64("seq", ev.Seq).Uint64("high", h).Str("id", ev.ID).
-			Msg("ingest entry out of order dropped")
-		_ = msg.Ack()
-		return Delivery{}, false
+		if ev.Seq != 1 {
+			c.log.Warn().Str("match", ev.Match).Uint64("seq", ev.Seq).Uint64("high", h).Str("id", ev.ID).
+				Msg("ingest entry out of order dropped")
+			_ = msg.Ack()
+			return Delivery{}, false
+		}
+		// Ingest numbers a match from LastSeq+1, and LastSeq is 0 once the
+		// match's entries have all expired (Retention): a new numbering.
+		c.log.Warn().Str("match", ev.Match).Uint64("high", h).Str("id", ev.ID).
+			Msg("ingest seq restarted at 1")
 	}
 	if ev.Seq != 0 {
 		c.high[ev.Match] = ev.Seq
