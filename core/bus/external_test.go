@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +143,51 @@ func TestEmbeddedListen(t *testing.T) {
 	appendAll(t, other, ball("m", 1))
 	if n, err := b.LastSeq(t.Context(), "m"); err != nil || n != 1 {
 		t.Fatalf("LastSeq on the embedded node = %d, %v; want 1", n, err)
+	}
+}
+
+// TestExternalServerRestart: the cluster goes away and comes back with its
+// store; Ready says so meanwhile, and both the ingest consumer and appends
+// carry on without a new ConsumeIngest.
+func TestExternalServerRestart(t *testing.T) {
+	opts := &server.Options{
+		Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(),
+		MaxPayload: MaxPayload, NoSigs: true, NoLog: true,
+	}
+	start := func() *server.Server {
+		s, err := server.NewServer(opts)
+		if err != nil {
+			t.Fatalf("nats-server: %v", err)
+		}
+		s.Start()
+		if !s.ReadyForConnections(wait) {
+			t.Fatalf("nats-server not ready")
+		}
+		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+		return s
+	}
+	s := start()
+	opts.Port = s.Addr().(*net.TCPAddr).Port // the same port after the restart
+
+	b := open(t, Config{URL: s.ClientURL(), AckWait: time.Hour})
+	ch, err := b.ConsumeIngest(t.Context())
+	if err != nil {
+		t.Fatalf("ConsumeIngest: %v", err)
+	}
+	appendAll(t, b, ball("m", 1))
+	recv(t, ch).Ack()
+
+	s.Shutdown()
+	s.WaitForShutdown()
+	eventually(t, "Ready reports the outage", func() bool {
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		defer cancel()
+		return b.Ready(ctx) != nil
+	})
+	start()
+	eventually(t, "Ready after the restart", func() bool { return b.Ready(t.Context()) == nil })
+	appendAll(t, b, ball("m", 2))
+	if d := recv(t, ch); d.Event.Seq != 2 {
+		t.Fatalf("after the restart delivered seq %d, want 2", d.Event.Seq)
 	}
 }
