@@ -66,12 +66,18 @@ type Config struct {
 	// verified at every (re)start (go-plugin SecureConfig) and a mismatch
 	// is refused with an error naming both hashes.
 	Checksum []byte
+	// Store keeps the plugin's state across restarts of its process; every
+	// process of the stage is offered it through go-plugin's broker, with
+	// keys prefixed "<Stage>/". Nil means a new in-memory store for this
+	// Stage: state then survives plugin restarts but not a ballcast restart.
+	Store Store
 }
 
 // Stage is a pipeline.Stage backed by a plugin process.
 type Stage struct {
-	cfg Config
-	log zerolog.Logger
+	cfg   Config
+	log   zerolog.Logger
+	store stageStore
 
 	mu       sync.Mutex // guards the fields below; held while (re)starting
 	inst     *instance
@@ -104,8 +110,11 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Stage, error) 
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 10 * time.Second
 	}
+	if cfg.Store == nil {
+		cfg.Store = NewMemStore()
+	}
 	log = log.With().Str("stage", cfg.Stage).Str("plugin", cfg.Plugin).Logger()
-	s := &Stage{cfg: cfg, log: log}
+	s := &Stage{cfg: cfg, log: log, store: newStageStore(cfg.Store, cfg.Stage)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	inst, err := s.start(ctx)
@@ -269,10 +278,11 @@ func (s *Stage) start(ctx context.Context) (*instance, error) {
 		client.Kill()
 		return nil, fmt.Errorf("pluginhost: stage %s (plugin %s): %s: %w", s.cfg.Stage, s.cfg.Plugin, op, err)
 	}
-	stub, err := dispense(client, cmd.Path, s.cfg.Checksum)
+	hc, err := dispense(client, cmd.Path, s.cfg.Checksum)
 	if err != nil {
 		return fail("start", err)
 	}
+	stub := hc.StageClient
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
 	defer cancel()
 	d, err := stub.Describe(cctx, &pb.DescribeRequest{})
@@ -280,7 +290,8 @@ func (s *Stage) start(ctx context.Context) (*instance, error) {
 		return fail("describe", err)
 	}
 	s.desc = sdk.Description{Name: d.GetName(), Version: d.GetVersion(), Description: d.GetDescription(), ConfigSchema: d.GetConfigSchema()}
-	if _, err := stub.Configure(cctx, &pb.ConfigureRequest{StageName: s.cfg.Stage, ConfigJson: s.cfg.Config}); err != nil {
+	storeID := serveStore(hc, s.store)
+	if _, err := stub.Configure(cctx, &pb.ConfigureRequest{StageName: s.cfg.Stage, ConfigJson: s.cfg.Config, StateBrokerId: storeID}); err != nil {
 		return fail("configure", err)
 	}
 	inst := &instance{client: client, stub: stub, bridge: bridge, done: make(chan struct{}), pending: map[uint64]chan *pb.BatchResult{}}
@@ -321,7 +332,7 @@ func newClient(cmd *exec.Cmd, checksum []byte, hlog hclog.Logger, startTimeout t
 
 // dispense starts the process, completes the handshake and returns the
 // Stage client, turning go-plugin's errors into ones an operator can act on.
-func dispense(client *plugin.Client, path string, checksum []byte) (pb.StageClient, error) {
+func dispense(client *plugin.Client, path string, checksum []byte) (*sdk.HostClient, error) {
 	rpc, err := client.Client()
 	if err != nil {
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
@@ -338,7 +349,7 @@ func dispense(client *plugin.Client, path string, checksum []byte) (pb.StageClie
 	if err != nil {
 		return nil, fmt.Errorf("dispense: %w", err)
 	}
-	stub, ok := raw.(pb.StageClient)
+	stub, ok := raw.(*sdk.HostClient)
 	if !ok {
 		return nil, fmt.Errorf("dispense: unexpected client type %T", raw)
 	}

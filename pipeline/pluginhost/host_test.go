@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,8 +30,13 @@ func TestMain(m *testing.M) {
 }
 
 // testStage upper-cases IDs; "hang" events block forever, "crash" events
-// exit the process, "fail" events fail alone.
-type testStage struct{ mode string }
+// exit the process, "fail" events fail alone. In mode "count" it instead
+// counts events per match in the host's store and appends the count to the
+// ID.
+type testStage struct {
+	mode  string
+	store sdk.Store
+}
 
 func (s *testStage) Describe() sdk.Description {
 	return sdk.Description{Name: "test-" + s.mode, Version: "1.2.3"}
@@ -46,10 +52,28 @@ func (s *testStage) Configure(_ context.Context, cfg sdk.Config) error {
 	if c.Reject {
 		return errors.New("config rejected")
 	}
+	s.store = cfg.Store()
 	return nil
 }
 
+func (s *testStage) count(ctx context.Context, ev *sdk.Event) ([]*sdk.Event, error) {
+	v, _, err := s.store.Get(ctx, ev.GetMatch())
+	if err != nil {
+		return nil, err
+	}
+	n, _ := strconv.Atoi(string(v))
+	n++
+	if err := s.store.Put(ctx, ev.GetMatch(), []byte(strconv.Itoa(n))); err != nil {
+		return nil, err
+	}
+	ev.Id = fmt.Sprintf("%s#%d", ev.GetId(), n)
+	return []*sdk.Event{ev}, nil
+}
+
 func (s *testStage) Process(ctx context.Context, ev *sdk.Event) ([]*sdk.Event, error) {
+	if s.mode == "count" {
+		return s.count(ctx, ev)
+	}
 	switch ev.GetId() {
 	case "hang":
 		<-ctx.Done()

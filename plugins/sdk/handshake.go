@@ -32,15 +32,27 @@ type GRPCPlugin struct {
 	Desc Description
 }
 
-// GRPCServer registers the stage service on a plugin's gRPC server.
-func (p *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pb.RegisterStageServer(s, NewServer(p.Impl, p.Desc))
+// GRPCServer registers the stage service on a plugin's gRPC server; the
+// stage reaches the host's state store through broker.
+func (p *GRPCPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
+	srv := NewServer(p.Impl, p.Desc)
+	srv.SetDialer(func(id uint32) (*grpc.ClientConn, error) { return broker.DialWithOptions(id, DialOptions()...) })
+	pb.RegisterStageServer(s, srv)
 	return nil
 }
 
-// GRPCClient returns a pb.StageClient for the host.
-func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return pb.NewStageClient(c), nil
+// HostClient is what a host dispenses: the stage client, the connection it
+// runs on (for health checks) and the broker through which the host serves
+// the plugin its state store.
+type HostClient struct {
+	pb.StageClient
+	Conn   *grpc.ClientConn
+	Broker *plugin.GRPCBroker
+}
+
+// GRPCClient returns a *HostClient for the host.
+func (p *GRPCPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return &HostClient{StageClient: pb.NewStageClient(c), Conn: c, Broker: broker}, nil
 }
 
 // VersionedPlugins is the plugin set for each supported protocol version.

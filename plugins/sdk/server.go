@@ -8,6 +8,8 @@ import (
 	"io"
 	"sync"
 
+	"google.golang.org/grpc"
+
 	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
 )
 
@@ -19,15 +21,34 @@ type Server struct {
 	pb.UnimplementedStageServer
 	stage Stage
 	desc  Description
-	mu    sync.Mutex // one batch at a time through the stage
+
+	mu     sync.Mutex // one call at a time through the stage; guards the fields below
+	dial   Dialer
+	local  Store            // used when the host serves no store
+	conn   *grpc.ClientConn // to the host's store, if it serves one
+	connID uint32
 }
+
+// Dialer connects to a service the host serves for the plugin, given the
+// broker ID the host sent (go-plugin's GRPCBroker.Dial is one).
+type Dialer func(id uint32) (*grpc.ClientConn, error)
 
 // NewServer wraps stage. desc is used when stage is not a Describer.
 func NewServer(stage Stage, desc Description) *Server {
 	if d, ok := stage.(Describer); ok {
 		desc = d.Describe()
 	}
-	return &Server{stage: stage, desc: desc}
+	return &Server{stage: stage, desc: desc, local: NewMemStore()}
+}
+
+// SetDialer sets how the server reaches the state store the host announces
+// in Configure. Serve sets go-plugin's broker; sdktest an in-memory
+// connection. Without a dialer, or when the host announces no store, the
+// stage gets an in-memory store that lives as long as the Server.
+func (s *Server) SetDialer(d Dialer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dial = d
 }
 
 // Describe implements pb.StageServer.
@@ -39,10 +60,33 @@ func (s *Server) Describe(context.Context, *pb.DescribeRequest) (*pb.Description
 func (s *Server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.stage.Configure(ctx, NewConfig(req.GetStageName(), req.GetConfigJson())); err != nil {
+	st, err := s.store(req.GetStateBrokerId())
+	if err != nil {
+		return nil, err
+	}
+	cfg := NewConfig(req.GetStageName(), req.GetConfigJson()).WithStore(st)
+	if err := s.stage.Configure(ctx, cfg); err != nil {
 		return nil, err
 	}
 	return &pb.ConfigureResponse{}, nil
+}
+
+// store returns the store for a Configure call; s.mu is held.
+func (s *Server) store(id uint32) (Store, error) {
+	if id == 0 || s.dial == nil {
+		return s.local, nil
+	}
+	if s.conn == nil || s.connID != id {
+		conn, err := s.dial(id)
+		if err != nil {
+			return nil, fmt.Errorf("sdk: connect to the host's state store: %w", err)
+		}
+		if s.conn != nil {
+			_ = s.conn.Close()
+		}
+		s.conn, s.connID = conn, id
+	}
+	return NewStoreClient(s.conn), nil
 }
 
 // Process implements pb.StageServer.

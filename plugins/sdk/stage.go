@@ -45,15 +45,38 @@ type Description struct {
 	ConfigSchema string // JSON Schema of the config, optional
 }
 
-// Config is a stage's YAML config subtree.
+// Config is a stage's YAML config subtree and the state store the host
+// offers it.
 type Config struct {
 	// StageName is the stage's name in the pipeline YAML.
 	StageName string
 	raw       []byte
+	store     Store
 }
 
-// NewConfig builds a Config from JSON; tests use it to configure stages.
-func NewConfig(stage string, raw []byte) Config { return Config{StageName: stage, raw: raw} }
+// NewConfig builds a Config from JSON with a fresh in-memory store; tests
+// and in-process users use it to configure stages.
+func NewConfig(stage string, raw []byte) Config {
+	return Config{StageName: stage, raw: raw, store: NewMemStore()}
+}
+
+// WithStore returns a copy of c whose Store is st, for example to hand a
+// new stage instance the store an earlier one wrote to.
+func (c Config) WithStore(st Store) Config {
+	c.store = st
+	return c
+}
+
+// Store is where the stage keeps state that must survive a restart of the
+// plugin process: the store the host serves, or an in-memory one when the
+// host serves none, so it is never nil. A zero Config, not made by NewConfig
+// or the SDK, gets a new empty in-memory store on every call.
+func (c Config) Store() Store {
+	if c.store == nil {
+		return NewMemStore()
+	}
+	return c.store
+}
 
 // Decode unmarshals the config into v. Unknown fields are an error, so an
 // operator's typo is reported rather than ignored. An empty config leaves v

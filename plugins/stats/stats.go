@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -22,11 +23,13 @@ var ErrMalformed = errors.New("stats: malformed event")
 // Stage is the stats stage. Create it with New.
 type Stage struct {
 	mu      sync.Mutex
-	matches map[string]*match
+	store   sdk.Store
+	matches map[string]*match // loaded from the store on first use
 }
 
-// New returns a stage with no matches.
-func New() *Stage { return &Stage{matches: make(map[string]*match)} }
+// New returns a stage with no matches and an in-memory store; Configure
+// replaces the store with the one the host offers.
+func New() *Stage { return &Stage{store: sdk.NewMemStore(), matches: make(map[string]*match)} }
 
 // Describe implements sdk.Describer.
 func (s *Stage) Describe() sdk.Description {
@@ -43,48 +46,149 @@ func (s *Stage) Describe() sdk.Description {
 type config struct{}
 
 // Configure implements sdk.Stage. The stage takes no configuration; an
-// unknown key is an error.
+// unknown key is an error. It keeps its state in cfg.Store() and forgets
+// what it held in memory, which is reloaded from the store on demand.
 func (s *Stage) Configure(_ context.Context, cfg sdk.Config) error {
 	var c config
 	if err := cfg.Decode(&c); err != nil {
 		return fmt.Errorf("stats: configure: %w", err)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.store = cfg.Store()
+	s.matches = make(map[string]*match)
 	return nil
 }
 
 // Process implements sdk.Stage. It updates the scorecard of ev's match and
 // returns ev with that scorecard attached. A malformed event is an error
-// wrapping ErrMalformed and leaves the scorecard unchanged.
-func (s *Stage) Process(_ context.Context, ev *sdk.Event) ([]*sdk.Event, error) {
-	if ev == nil {
-		return nil, fmt.Errorf("%w: nil event", ErrMalformed)
-	}
+// wrapping ErrMalformed and leaves the scorecard unchanged. A redelivery
+// (an event with the ID and non-zero Seq of one already applied) is not
+// applied again but returned with the current scorecard. The match's state
+// is stored before Process returns; if that fails, so does the event.
+func (s *Stage) Process(ctx context.Context, ev *sdk.Event) ([]*sdk.Event, error) {
+	outs, errs := s.ProcessBatch(ctx, []*sdk.Event{ev})
+	return outs[0], errs[0]
+}
+
+// ProcessBatch implements sdk.BatchStage: Process for each event, with the
+// state of each match the batch changed stored once, at the end. When it
+// cannot be stored, every event of that match in the batch fails, and the
+// host's retry is recognised as a redelivery.
+func (s *Stage) ProcessBatch(ctx context.Context, batch []*sdk.Event) ([][]*sdk.Event, []error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.matches[ev.GetMatch()]
-	if m == nil {
-		m = newMatch()
-		s.matches[ev.GetMatch()] = m
+	outs := make([][]*sdk.Event, len(batch))
+	errs := make([]error, len(batch))
+	var touched []*match
+	for i, ev := range batch {
+		if ev == nil {
+			errs[i] = fmt.Errorf("%w: nil event", ErrMalformed)
+			continue
+		}
+		m, err := s.match(ctx, ev.GetMatch())
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		if !m.redelivered(ev) {
+			// Even a malformed event may have changed the match (its
+			// MatchInfo is taken first), so it is logged either way.
+			m.log.append(stored(ev))
+			if !slices.Contains(touched, m) {
+				touched = append(touched, m)
+			}
+			if err := m.process(ev); err != nil {
+				errs[i] = fmt.Errorf("%w: event %q: %w", ErrMalformed, ev.GetId(), err)
+				continue
+			}
+		}
+		ev.Scorecard = m.scorecard()
+		outs[i] = []*sdk.Event{ev}
 	}
-	if err := m.apply(ev); err != nil {
-		return nil, fmt.Errorf("%w: event %q: %w", ErrMalformed, ev.GetId(), err)
+	for _, m := range touched {
+		err := s.save(ctx, m)
+		if err == nil {
+			continue
+		}
+		for i, ev := range batch {
+			if ev != nil && ev.GetMatch() == m.id && errs[i] == nil {
+				outs[i], errs[i] = nil, err
+			}
+		}
 	}
-	ev.Scorecard = m.scorecard()
-	return []*sdk.Event{ev}, nil
+	return outs, errs
+}
+
+// match returns the state of match id, loading it from the store the first
+// time the match is seen since the stage was configured; s.mu is held. The
+// stored log of applied events is applied again, through the same code as
+// when they first came, so the state is exactly what it was.
+func (s *Stage) match(ctx context.Context, id string) (*match, error) {
+	if m := s.matches[id]; m != nil {
+		return m, nil
+	}
+	m := newMatch(id)
+	if err := m.log.load(ctx, s.store, func(ev *pb.Event) { _ = m.process(ev) }); err != nil {
+		return nil, fmt.Errorf("stats: load match %s: %w", id, err)
+	}
+	s.matches[id] = m
+	return m, nil
+}
+
+// save stores what m applied since it was last stored; s.mu is held.
+func (s *Stage) save(ctx context.Context, m *match) error {
+	if err := m.log.flush(ctx, s.store); err != nil {
+		return fmt.Errorf("stats: store match %s: %w", m.id, err)
+	}
+	return nil
 }
 
 // match is the scoring state of one match.
 type match struct {
+	id        string
 	bpo       int  // balls per over
 	overs     int  // scheduled overs per innings; 0 unlimited or unknown
 	infoKnown bool // a MatchInfo has been seen
 	state     string
 	result    string
-	innings   []*innings          // by number
-	ids       map[string]struct{} // IDs of applied ball events
+	innings   []*innings        // by number
+	ids       map[string]uint64 // IDs of applied events, with the Seq each was first applied with
+	log       eventLog          // the applied events, in the store
 }
 
-func newMatch() *match { return &match{bpo: 6, ids: make(map[string]struct{})} }
+func newMatch(id string) *match {
+	return &match{id: id, bpo: 6, ids: make(map[string]uint64), log: eventLog{key: "match/" + id}}
+}
+
+// process applies ev and, if it was well formed, remembers its ID. Events
+// loaded from the store take the same path as live ones.
+func (m *match) process(ev *pb.Event) error {
+	if err := m.apply(ev); err != nil {
+		return err
+	}
+	m.remember(ev.GetId(), ev.GetSeq())
+	return nil
+}
+
+// stored is ev stripped to what apply reads, for the log.
+func stored(ev *pb.Event) *pb.Event {
+	out := &pb.Event{
+		Id: ev.GetId(), Seq: ev.GetSeq(), Kind: ev.GetKind(),
+		Status: ev.GetStatus(), Innings: ev.GetInnings(), Over: ev.GetOver(), Ball: ev.GetBall(),
+	}
+	if info := ev.GetInfo(); info != nil {
+		out.Info = &pb.MatchInfo{Overs: info.GetOvers(), BallsPerOver: info.GetBallsPerOver()}
+	}
+	return out
+}
+
+// redelivered reports whether ev is an ingest log entry already applied:
+// same ID, same non-zero Seq.
+func (m *match) redelivered(ev *pb.Event) bool {
+	seq, ok := m.ids[ev.GetId()]
+	return ok && seq != 0 && seq == ev.GetSeq()
+}
 
 func (m *match) apply(ev *pb.Event) error {
 	if info := ev.GetInfo(); info != nil {
@@ -98,7 +202,7 @@ func (m *match) apply(ev *pb.Event) error {
 	case "over":
 		return m.over(ev.GetOver())
 	case "ball":
-		return m.ball(ev.GetId(), ev.GetBall())
+		return m.ball(ev.GetId(), ev.GetSeq(), ev.GetBall())
 	}
 	return nil
 }
@@ -195,7 +299,7 @@ func (m *match) over(o *pb.Over) error {
 	return nil
 }
 
-func (m *match) ball(id string, b *pb.Ball) error {
+func (m *match) ball(id string, seq uint64, b *pb.Ball) error {
 	if b == nil {
 		return errors.New("ball event without ball")
 	}
@@ -215,22 +319,23 @@ func (m *match) ball(id string, b *pb.Ball) error {
 		}
 		in.balls[i] = d
 		in.rebuild(m.bpo)
-		m.remember(id)
+		m.remember(id, seq)
 		return nil
 	}
 	if _, seen := m.ids[id]; seen {
 		return nil
 	}
-	m.remember(id)
+	m.remember(id, seq)
 	in.byKey[k] = len(in.balls)
 	in.balls = append(in.balls, d)
 	in.apply(&in.balls[len(in.balls)-1], m.bpo)
 	return nil
 }
 
-func (m *match) remember(id string) {
-	if id != "" {
-		m.ids[id] = struct{}{}
+// remember records an applied event ID with the Seq it first came with.
+func (m *match) remember(id string, seq uint64) {
+	if _, ok := m.ids[id]; id != "" && !ok {
+		m.ids[id] = seq
 	}
 }
 
@@ -251,6 +356,7 @@ func validBall(b *pb.Ball) error {
 }
 
 var (
-	_ sdk.Stage     = (*Stage)(nil)
-	_ sdk.Describer = (*Stage)(nil)
+	_ sdk.Stage      = (*Stage)(nil)
+	_ sdk.BatchStage = (*Stage)(nil)
+	_ sdk.Describer  = (*Stage)(nil)
 )

@@ -28,6 +28,270 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type GetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRequest) Reset() {
+	*x = GetRequest{}
+	mi := &file_stage_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRequest) ProtoMessage() {}
+
+func (x *GetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
+func (*GetRequest) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type GetResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Found         bool                   `protobuf:"varint,1,opt,name=found,proto3" json:"found,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetResponse) Reset() {
+	*x = GetResponse{}
+	mi := &file_stage_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetResponse) ProtoMessage() {}
+
+func (x *GetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
+func (*GetResponse) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetResponse) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
+func (x *GetResponse) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+type PutRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutRequest) Reset() {
+	*x = PutRequest{}
+	mi := &file_stage_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutRequest) ProtoMessage() {}
+
+func (x *PutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutRequest.ProtoReflect.Descriptor instead.
+func (*PutRequest) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *PutRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *PutRequest) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+type PutResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutResponse) Reset() {
+	*x = PutResponse{}
+	mi := &file_stage_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutResponse) ProtoMessage() {}
+
+func (x *PutResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutResponse.ProtoReflect.Descriptor instead.
+func (*PutResponse) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{3}
+}
+
+type DeleteRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteRequest) Reset() {
+	*x = DeleteRequest{}
+	mi := &file_stage_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteRequest) ProtoMessage() {}
+
+func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
+func (*DeleteRequest) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *DeleteRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type DeleteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteResponse) Reset() {
+	*x = DeleteResponse{}
+	mi := &file_stage_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteResponse) ProtoMessage() {}
+
+func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
+func (*DeleteResponse) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{5}
+}
+
 type DescribeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -36,7 +300,7 @@ type DescribeRequest struct {
 
 func (x *DescribeRequest) Reset() {
 	*x = DescribeRequest{}
-	mi := &file_stage_proto_msgTypes[0]
+	mi := &file_stage_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -48,7 +312,7 @@ func (x *DescribeRequest) String() string {
 func (*DescribeRequest) ProtoMessage() {}
 
 func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[0]
+	mi := &file_stage_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -61,7 +325,7 @@ func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRequest) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{0}
+	return file_stage_proto_rawDescGZIP(), []int{6}
 }
 
 type Description struct {
@@ -77,7 +341,7 @@ type Description struct {
 
 func (x *Description) Reset() {
 	*x = Description{}
-	mi := &file_stage_proto_msgTypes[1]
+	mi := &file_stage_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -89,7 +353,7 @@ func (x *Description) String() string {
 func (*Description) ProtoMessage() {}
 
 func (x *Description) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[1]
+	mi := &file_stage_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -102,7 +366,7 @@ func (x *Description) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Description.ProtoReflect.Descriptor instead.
 func (*Description) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{1}
+	return file_stage_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Description) GetName() string {
@@ -136,15 +400,18 @@ func (x *Description) GetDescription() string {
 type ConfigureRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The stage's YAML config subtree, encoded as JSON.
-	ConfigJson    []byte `protobuf:"bytes,1,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
-	StageName     string `protobuf:"bytes,2,opt,name=stage_name,json=stageName,proto3" json:"stage_name,omitempty"`
+	ConfigJson []byte `protobuf:"bytes,1,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	StageName  string `protobuf:"bytes,2,opt,name=stage_name,json=stageName,proto3" json:"stage_name,omitempty"`
+	// GRPCBroker ID under which the host serves the StateStore service for
+	// this plugin; 0 when it serves none (the SDK then keeps state in memory).
+	StateBrokerId uint32 `protobuf:"varint,3,opt,name=state_broker_id,json=stateBrokerId,proto3" json:"state_broker_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConfigureRequest) Reset() {
 	*x = ConfigureRequest{}
-	mi := &file_stage_proto_msgTypes[2]
+	mi := &file_stage_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -156,7 +423,7 @@ func (x *ConfigureRequest) String() string {
 func (*ConfigureRequest) ProtoMessage() {}
 
 func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[2]
+	mi := &file_stage_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -169,7 +436,7 @@ func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureRequest.ProtoReflect.Descriptor instead.
 func (*ConfigureRequest) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{2}
+	return file_stage_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ConfigureRequest) GetConfigJson() []byte {
@@ -186,6 +453,13 @@ func (x *ConfigureRequest) GetStageName() string {
 	return ""
 }
 
+func (x *ConfigureRequest) GetStateBrokerId() uint32 {
+	if x != nil {
+		return x.StateBrokerId
+	}
+	return 0
+}
+
 type ConfigureResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -194,7 +468,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_stage_proto_msgTypes[3]
+	mi := &file_stage_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -206,7 +480,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[3]
+	mi := &file_stage_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -219,7 +493,7 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{3}
+	return file_stage_proto_rawDescGZIP(), []int{9}
 }
 
 type Batch struct {
@@ -232,7 +506,7 @@ type Batch struct {
 
 func (x *Batch) Reset() {
 	*x = Batch{}
-	mi := &file_stage_proto_msgTypes[4]
+	mi := &file_stage_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -244,7 +518,7 @@ func (x *Batch) String() string {
 func (*Batch) ProtoMessage() {}
 
 func (x *Batch) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[4]
+	mi := &file_stage_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -257,7 +531,7 @@ func (x *Batch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Batch.ProtoReflect.Descriptor instead.
 func (*Batch) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{4}
+	return file_stage_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Batch) GetId() uint64 {
@@ -287,7 +561,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_stage_proto_msgTypes[5]
+	mi := &file_stage_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -299,7 +573,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[5]
+	mi := &file_stage_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -312,7 +586,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{5}
+	return file_stage_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Result) GetEvents() []*Event {
@@ -342,7 +616,7 @@ type BatchResult struct {
 
 func (x *BatchResult) Reset() {
 	*x = BatchResult{}
-	mi := &file_stage_proto_msgTypes[6]
+	mi := &file_stage_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -354,7 +628,7 @@ func (x *BatchResult) String() string {
 func (*BatchResult) ProtoMessage() {}
 
 func (x *BatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[6]
+	mi := &file_stage_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -367,7 +641,7 @@ func (x *BatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResult.ProtoReflect.Descriptor instead.
 func (*BatchResult) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{6}
+	return file_stage_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *BatchResult) GetId() uint64 {
@@ -415,7 +689,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_stage_proto_msgTypes[7]
+	mi := &file_stage_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -427,7 +701,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[7]
+	mi := &file_stage_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -440,7 +714,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{7}
+	return file_stage_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Event) GetId() string {
@@ -564,7 +838,7 @@ type TeamPlayers struct {
 
 func (x *TeamPlayers) Reset() {
 	*x = TeamPlayers{}
-	mi := &file_stage_proto_msgTypes[8]
+	mi := &file_stage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -576,7 +850,7 @@ func (x *TeamPlayers) String() string {
 func (*TeamPlayers) ProtoMessage() {}
 
 func (x *TeamPlayers) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[8]
+	mi := &file_stage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -589,7 +863,7 @@ func (x *TeamPlayers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TeamPlayers.ProtoReflect.Descriptor instead.
 func (*TeamPlayers) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{8}
+	return file_stage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TeamPlayers) GetPlayers() []string {
@@ -617,7 +891,7 @@ type MatchInfo struct {
 
 func (x *MatchInfo) Reset() {
 	*x = MatchInfo{}
-	mi := &file_stage_proto_msgTypes[9]
+	mi := &file_stage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -629,7 +903,7 @@ func (x *MatchInfo) String() string {
 func (*MatchInfo) ProtoMessage() {}
 
 func (x *MatchInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[9]
+	mi := &file_stage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -642,7 +916,7 @@ func (x *MatchInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchInfo.ProtoReflect.Descriptor instead.
 func (*MatchInfo) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{9}
+	return file_stage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MatchInfo) GetTitle() string {
@@ -728,7 +1002,7 @@ type Extras struct {
 
 func (x *Extras) Reset() {
 	*x = Extras{}
-	mi := &file_stage_proto_msgTypes[10]
+	mi := &file_stage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -740,7 +1014,7 @@ func (x *Extras) String() string {
 func (*Extras) ProtoMessage() {}
 
 func (x *Extras) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[10]
+	mi := &file_stage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -753,7 +1027,7 @@ func (x *Extras) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Extras.ProtoReflect.Descriptor instead.
 func (*Extras) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{10}
+	return file_stage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Extras) GetWides() int32 {
@@ -802,7 +1076,7 @@ type Wicket struct {
 
 func (x *Wicket) Reset() {
 	*x = Wicket{}
-	mi := &file_stage_proto_msgTypes[11]
+	mi := &file_stage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -814,7 +1088,7 @@ func (x *Wicket) String() string {
 func (*Wicket) ProtoMessage() {}
 
 func (x *Wicket) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[11]
+	mi := &file_stage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -827,7 +1101,7 @@ func (x *Wicket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Wicket.ProtoReflect.Descriptor instead.
 func (*Wicket) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{11}
+	return file_stage_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Wicket) GetKind() string {
@@ -875,7 +1149,7 @@ type Ball struct {
 
 func (x *Ball) Reset() {
 	*x = Ball{}
-	mi := &file_stage_proto_msgTypes[12]
+	mi := &file_stage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -887,7 +1161,7 @@ func (x *Ball) String() string {
 func (*Ball) ProtoMessage() {}
 
 func (x *Ball) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[12]
+	mi := &file_stage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -900,7 +1174,7 @@ func (x *Ball) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ball.ProtoReflect.Descriptor instead.
 func (*Ball) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{12}
+	return file_stage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Ball) GetInnings() int32 {
@@ -1026,7 +1300,7 @@ type Over struct {
 
 func (x *Over) Reset() {
 	*x = Over{}
-	mi := &file_stage_proto_msgTypes[13]
+	mi := &file_stage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1038,7 +1312,7 @@ func (x *Over) String() string {
 func (*Over) ProtoMessage() {}
 
 func (x *Over) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[13]
+	mi := &file_stage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1051,7 +1325,7 @@ func (x *Over) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Over.ProtoReflect.Descriptor instead.
 func (*Over) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{13}
+	return file_stage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Over) GetInnings() int32 {
@@ -1085,7 +1359,7 @@ type Target struct {
 
 func (x *Target) Reset() {
 	*x = Target{}
-	mi := &file_stage_proto_msgTypes[14]
+	mi := &file_stage_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1097,7 +1371,7 @@ func (x *Target) String() string {
 func (*Target) ProtoMessage() {}
 
 func (x *Target) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[14]
+	mi := &file_stage_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1110,7 +1384,7 @@ func (x *Target) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Target.ProtoReflect.Descriptor instead.
 func (*Target) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{14}
+	return file_stage_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Target) GetRuns() int32 {
@@ -1143,7 +1417,7 @@ type Innings struct {
 
 func (x *Innings) Reset() {
 	*x = Innings{}
-	mi := &file_stage_proto_msgTypes[15]
+	mi := &file_stage_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1155,7 +1429,7 @@ func (x *Innings) String() string {
 func (*Innings) ProtoMessage() {}
 
 func (x *Innings) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[15]
+	mi := &file_stage_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1168,7 +1442,7 @@ func (x *Innings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Innings.ProtoReflect.Descriptor instead.
 func (*Innings) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{15}
+	return file_stage_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Innings) GetNumber() int32 {
@@ -1239,7 +1513,7 @@ type Status struct {
 
 func (x *Status) Reset() {
 	*x = Status{}
-	mi := &file_stage_proto_msgTypes[16]
+	mi := &file_stage_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1251,7 +1525,7 @@ func (x *Status) String() string {
 func (*Status) ProtoMessage() {}
 
 func (x *Status) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[16]
+	mi := &file_stage_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1264,7 +1538,7 @@ func (x *Status) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Status.ProtoReflect.Descriptor instead.
 func (*Status) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{16}
+	return file_stage_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Status) GetState() string {
@@ -1308,7 +1582,7 @@ type Score struct {
 
 func (x *Score) Reset() {
 	*x = Score{}
-	mi := &file_stage_proto_msgTypes[17]
+	mi := &file_stage_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1320,7 +1594,7 @@ func (x *Score) String() string {
 func (*Score) ProtoMessage() {}
 
 func (x *Score) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[17]
+	mi := &file_stage_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1333,7 +1607,7 @@ func (x *Score) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Score.ProtoReflect.Descriptor instead.
 func (*Score) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{17}
+	return file_stage_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Score) GetInnings() int32 {
@@ -1382,7 +1656,7 @@ type Milestone struct {
 
 func (x *Milestone) Reset() {
 	*x = Milestone{}
-	mi := &file_stage_proto_msgTypes[18]
+	mi := &file_stage_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1394,7 +1668,7 @@ func (x *Milestone) String() string {
 func (*Milestone) ProtoMessage() {}
 
 func (x *Milestone) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[18]
+	mi := &file_stage_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1407,7 +1681,7 @@ func (x *Milestone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Milestone.ProtoReflect.Descriptor instead.
 func (*Milestone) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{18}
+	return file_stage_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Milestone) GetKind() string {
@@ -1446,7 +1720,7 @@ type Commentary struct {
 
 func (x *Commentary) Reset() {
 	*x = Commentary{}
-	mi := &file_stage_proto_msgTypes[19]
+	mi := &file_stage_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1458,7 +1732,7 @@ func (x *Commentary) String() string {
 func (*Commentary) ProtoMessage() {}
 
 func (x *Commentary) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[19]
+	mi := &file_stage_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1471,7 +1745,7 @@ func (x *Commentary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Commentary.ProtoReflect.Descriptor instead.
 func (*Commentary) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{19}
+	return file_stage_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Commentary) GetText() string {
@@ -1534,7 +1808,7 @@ type Scorecard struct {
 
 func (x *Scorecard) Reset() {
 	*x = Scorecard{}
-	mi := &file_stage_proto_msgTypes[20]
+	mi := &file_stage_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1546,7 +1820,7 @@ func (x *Scorecard) String() string {
 func (*Scorecard) ProtoMessage() {}
 
 func (x *Scorecard) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[20]
+	mi := &file_stage_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1559,7 +1833,7 @@ func (x *Scorecard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Scorecard.ProtoReflect.Descriptor instead.
 func (*Scorecard) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{20}
+	return file_stage_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Scorecard) GetInnings() []*InningsCard {
@@ -1609,7 +1883,7 @@ type InningsCard struct {
 
 func (x *InningsCard) Reset() {
 	*x = InningsCard{}
-	mi := &file_stage_proto_msgTypes[21]
+	mi := &file_stage_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1621,7 +1895,7 @@ func (x *InningsCard) String() string {
 func (*InningsCard) ProtoMessage() {}
 
 func (x *InningsCard) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[21]
+	mi := &file_stage_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1634,7 +1908,7 @@ func (x *InningsCard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InningsCard.ProtoReflect.Descriptor instead.
 func (*InningsCard) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{21}
+	return file_stage_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *InningsCard) GetNumber() int32 {
@@ -1781,7 +2055,7 @@ type BatterCard struct {
 
 func (x *BatterCard) Reset() {
 	*x = BatterCard{}
-	mi := &file_stage_proto_msgTypes[22]
+	mi := &file_stage_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1793,7 +2067,7 @@ func (x *BatterCard) String() string {
 func (*BatterCard) ProtoMessage() {}
 
 func (x *BatterCard) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[22]
+	mi := &file_stage_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1806,7 +2080,7 @@ func (x *BatterCard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatterCard.ProtoReflect.Descriptor instead.
 func (*BatterCard) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{22}
+	return file_stage_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *BatterCard) GetName() string {
@@ -1895,7 +2169,7 @@ type BowlerCard struct {
 
 func (x *BowlerCard) Reset() {
 	*x = BowlerCard{}
-	mi := &file_stage_proto_msgTypes[23]
+	mi := &file_stage_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1907,7 +2181,7 @@ func (x *BowlerCard) String() string {
 func (*BowlerCard) ProtoMessage() {}
 
 func (x *BowlerCard) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[23]
+	mi := &file_stage_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1920,7 +2194,7 @@ func (x *BowlerCard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BowlerCard.ProtoReflect.Descriptor instead.
 func (*BowlerCard) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{23}
+	return file_stage_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *BowlerCard) GetName() string {
@@ -1991,7 +2265,7 @@ type FallOfWicket struct {
 
 func (x *FallOfWicket) Reset() {
 	*x = FallOfWicket{}
-	mi := &file_stage_proto_msgTypes[24]
+	mi := &file_stage_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2003,7 +2277,7 @@ func (x *FallOfWicket) String() string {
 func (*FallOfWicket) ProtoMessage() {}
 
 func (x *FallOfWicket) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[24]
+	mi := &file_stage_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2016,7 +2290,7 @@ func (x *FallOfWicket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FallOfWicket.ProtoReflect.Descriptor instead.
 func (*FallOfWicket) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{24}
+	return file_stage_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *FallOfWicket) GetRuns() int32 {
@@ -2058,7 +2332,7 @@ type Partnership struct {
 
 func (x *Partnership) Reset() {
 	*x = Partnership{}
-	mi := &file_stage_proto_msgTypes[25]
+	mi := &file_stage_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2070,7 +2344,7 @@ func (x *Partnership) String() string {
 func (*Partnership) ProtoMessage() {}
 
 func (x *Partnership) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[25]
+	mi := &file_stage_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2083,7 +2357,7 @@ func (x *Partnership) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partnership.ProtoReflect.Descriptor instead.
 func (*Partnership) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{25}
+	return file_stage_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Partnership) GetRuns() int32 {
@@ -2111,18 +2385,33 @@ var File_stage_proto protoreflect.FileDescriptor
 
 const file_stage_proto_rawDesc = "" +
 	"\n" +
-	"\vstage.proto\x12\x11ballcast.stage.v1\"\x11\n" +
+	"\vstage.proto\x12\x11ballcast.stage.v1\"\x1e\n" +
+	"\n" +
+	"GetRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\"9\n" +
+	"\vGetResponse\x12\x14\n" +
+	"\x05found\x18\x01 \x01(\bR\x05found\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\"4\n" +
+	"\n" +
+	"PutRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\"\r\n" +
+	"\vPutResponse\"!\n" +
+	"\rDeleteRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\"\x10\n" +
+	"\x0eDeleteResponse\"\x11\n" +
 	"\x0fDescribeRequest\"\x82\x01\n" +
 	"\vDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12#\n" +
 	"\rconfig_schema\x18\x03 \x01(\tR\fconfigSchema\x12 \n" +
-	"\vdescription\x18\x04 \x01(\tR\vdescription\"R\n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\"z\n" +
 	"\x10ConfigureRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
 	"configJson\x12\x1d\n" +
 	"\n" +
-	"stage_name\x18\x02 \x01(\tR\tstageName\"\x13\n" +
+	"stage_name\x18\x02 \x01(\tR\tstageName\x12&\n" +
+	"\x0fstate_broker_id\x18\x03 \x01(\rR\rstateBrokerId\"\x13\n" +
 	"\x11ConfigureResponse\"I\n" +
 	"\x05Batch\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x120\n" +
@@ -2311,7 +2600,12 @@ const file_stage_proto_rawDesc = "" +
 	"\bDescribe\x12\".ballcast.stage.v1.DescribeRequest\x1a\x1e.ballcast.stage.v1.Description\x12V\n" +
 	"\tConfigure\x12#.ballcast.stage.v1.ConfigureRequest\x1a$.ballcast.stage.v1.ConfigureResponse\x12C\n" +
 	"\aProcess\x12\x18.ballcast.stage.v1.Batch\x1a\x1e.ballcast.stage.v1.BatchResult\x12F\n" +
-	"\x06Stream\x12\x18.ballcast.stage.v1.Batch\x1a\x1e.ballcast.stage.v1.BatchResult(\x010\x01B6Z4github.com/ballcast/ballcast/plugins/sdk/proto;protob\x06proto3"
+	"\x06Stream\x12\x18.ballcast.stage.v1.Batch\x1a\x1e.ballcast.stage.v1.BatchResult(\x010\x012\xe7\x01\n" +
+	"\n" +
+	"StateStore\x12D\n" +
+	"\x03Get\x12\x1d.ballcast.stage.v1.GetRequest\x1a\x1e.ballcast.stage.v1.GetResponse\x12D\n" +
+	"\x03Put\x12\x1d.ballcast.stage.v1.PutRequest\x1a\x1e.ballcast.stage.v1.PutResponse\x12M\n" +
+	"\x06Delete\x12 .ballcast.stage.v1.DeleteRequest\x1a!.ballcast.stage.v1.DeleteResponseB6Z4github.com/ballcast/ballcast/plugins/sdk/proto;protob\x06proto3"
 
 var (
 	file_stage_proto_rawDescOnce sync.Once
@@ -2325,71 +2619,83 @@ func file_stage_proto_rawDescGZIP() []byte {
 	return file_stage_proto_rawDescData
 }
 
-var file_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_stage_proto_goTypes = []any{
-	(*DescribeRequest)(nil),   // 0: ballcast.stage.v1.DescribeRequest
-	(*Description)(nil),       // 1: ballcast.stage.v1.Description
-	(*ConfigureRequest)(nil),  // 2: ballcast.stage.v1.ConfigureRequest
-	(*ConfigureResponse)(nil), // 3: ballcast.stage.v1.ConfigureResponse
-	(*Batch)(nil),             // 4: ballcast.stage.v1.Batch
-	(*Result)(nil),            // 5: ballcast.stage.v1.Result
-	(*BatchResult)(nil),       // 6: ballcast.stage.v1.BatchResult
-	(*Event)(nil),             // 7: ballcast.stage.v1.Event
-	(*TeamPlayers)(nil),       // 8: ballcast.stage.v1.TeamPlayers
-	(*MatchInfo)(nil),         // 9: ballcast.stage.v1.MatchInfo
-	(*Extras)(nil),            // 10: ballcast.stage.v1.Extras
-	(*Wicket)(nil),            // 11: ballcast.stage.v1.Wicket
-	(*Ball)(nil),              // 12: ballcast.stage.v1.Ball
-	(*Over)(nil),              // 13: ballcast.stage.v1.Over
-	(*Target)(nil),            // 14: ballcast.stage.v1.Target
-	(*Innings)(nil),           // 15: ballcast.stage.v1.Innings
-	(*Status)(nil),            // 16: ballcast.stage.v1.Status
-	(*Score)(nil),             // 17: ballcast.stage.v1.Score
-	(*Milestone)(nil),         // 18: ballcast.stage.v1.Milestone
-	(*Commentary)(nil),        // 19: ballcast.stage.v1.Commentary
-	(*Scorecard)(nil),         // 20: ballcast.stage.v1.Scorecard
-	(*InningsCard)(nil),       // 21: ballcast.stage.v1.InningsCard
-	(*BatterCard)(nil),        // 22: ballcast.stage.v1.BatterCard
-	(*BowlerCard)(nil),        // 23: ballcast.stage.v1.BowlerCard
-	(*FallOfWicket)(nil),      // 24: ballcast.stage.v1.FallOfWicket
-	(*Partnership)(nil),       // 25: ballcast.stage.v1.Partnership
-	nil,                       // 26: ballcast.stage.v1.MatchInfo.PlayersEntry
+	(*GetRequest)(nil),        // 0: ballcast.stage.v1.GetRequest
+	(*GetResponse)(nil),       // 1: ballcast.stage.v1.GetResponse
+	(*PutRequest)(nil),        // 2: ballcast.stage.v1.PutRequest
+	(*PutResponse)(nil),       // 3: ballcast.stage.v1.PutResponse
+	(*DeleteRequest)(nil),     // 4: ballcast.stage.v1.DeleteRequest
+	(*DeleteResponse)(nil),    // 5: ballcast.stage.v1.DeleteResponse
+	(*DescribeRequest)(nil),   // 6: ballcast.stage.v1.DescribeRequest
+	(*Description)(nil),       // 7: ballcast.stage.v1.Description
+	(*ConfigureRequest)(nil),  // 8: ballcast.stage.v1.ConfigureRequest
+	(*ConfigureResponse)(nil), // 9: ballcast.stage.v1.ConfigureResponse
+	(*Batch)(nil),             // 10: ballcast.stage.v1.Batch
+	(*Result)(nil),            // 11: ballcast.stage.v1.Result
+	(*BatchResult)(nil),       // 12: ballcast.stage.v1.BatchResult
+	(*Event)(nil),             // 13: ballcast.stage.v1.Event
+	(*TeamPlayers)(nil),       // 14: ballcast.stage.v1.TeamPlayers
+	(*MatchInfo)(nil),         // 15: ballcast.stage.v1.MatchInfo
+	(*Extras)(nil),            // 16: ballcast.stage.v1.Extras
+	(*Wicket)(nil),            // 17: ballcast.stage.v1.Wicket
+	(*Ball)(nil),              // 18: ballcast.stage.v1.Ball
+	(*Over)(nil),              // 19: ballcast.stage.v1.Over
+	(*Target)(nil),            // 20: ballcast.stage.v1.Target
+	(*Innings)(nil),           // 21: ballcast.stage.v1.Innings
+	(*Status)(nil),            // 22: ballcast.stage.v1.Status
+	(*Score)(nil),             // 23: ballcast.stage.v1.Score
+	(*Milestone)(nil),         // 24: ballcast.stage.v1.Milestone
+	(*Commentary)(nil),        // 25: ballcast.stage.v1.Commentary
+	(*Scorecard)(nil),         // 26: ballcast.stage.v1.Scorecard
+	(*InningsCard)(nil),       // 27: ballcast.stage.v1.InningsCard
+	(*BatterCard)(nil),        // 28: ballcast.stage.v1.BatterCard
+	(*BowlerCard)(nil),        // 29: ballcast.stage.v1.BowlerCard
+	(*FallOfWicket)(nil),      // 30: ballcast.stage.v1.FallOfWicket
+	(*Partnership)(nil),       // 31: ballcast.stage.v1.Partnership
+	nil,                       // 32: ballcast.stage.v1.MatchInfo.PlayersEntry
 }
 var file_stage_proto_depIdxs = []int32{
-	7,  // 0: ballcast.stage.v1.Batch.events:type_name -> ballcast.stage.v1.Event
-	7,  // 1: ballcast.stage.v1.Result.events:type_name -> ballcast.stage.v1.Event
-	5,  // 2: ballcast.stage.v1.BatchResult.results:type_name -> ballcast.stage.v1.Result
-	9,  // 3: ballcast.stage.v1.Event.info:type_name -> ballcast.stage.v1.MatchInfo
-	12, // 4: ballcast.stage.v1.Event.ball:type_name -> ballcast.stage.v1.Ball
-	13, // 5: ballcast.stage.v1.Event.over:type_name -> ballcast.stage.v1.Over
-	15, // 6: ballcast.stage.v1.Event.innings:type_name -> ballcast.stage.v1.Innings
-	16, // 7: ballcast.stage.v1.Event.status:type_name -> ballcast.stage.v1.Status
-	17, // 8: ballcast.stage.v1.Event.score:type_name -> ballcast.stage.v1.Score
-	18, // 9: ballcast.stage.v1.Event.milestone:type_name -> ballcast.stage.v1.Milestone
-	20, // 10: ballcast.stage.v1.Event.scorecard:type_name -> ballcast.stage.v1.Scorecard
-	19, // 11: ballcast.stage.v1.Event.commentary:type_name -> ballcast.stage.v1.Commentary
-	26, // 12: ballcast.stage.v1.MatchInfo.players:type_name -> ballcast.stage.v1.MatchInfo.PlayersEntry
-	10, // 13: ballcast.stage.v1.Ball.extras:type_name -> ballcast.stage.v1.Extras
-	11, // 14: ballcast.stage.v1.Ball.wickets:type_name -> ballcast.stage.v1.Wicket
-	14, // 15: ballcast.stage.v1.Innings.target:type_name -> ballcast.stage.v1.Target
-	21, // 16: ballcast.stage.v1.Scorecard.innings:type_name -> ballcast.stage.v1.InningsCard
-	10, // 17: ballcast.stage.v1.InningsCard.extras:type_name -> ballcast.stage.v1.Extras
-	14, // 18: ballcast.stage.v1.InningsCard.target:type_name -> ballcast.stage.v1.Target
-	22, // 19: ballcast.stage.v1.InningsCard.batters:type_name -> ballcast.stage.v1.BatterCard
-	23, // 20: ballcast.stage.v1.InningsCard.bowlers:type_name -> ballcast.stage.v1.BowlerCard
-	24, // 21: ballcast.stage.v1.InningsCard.fall_of_wickets:type_name -> ballcast.stage.v1.FallOfWicket
-	25, // 22: ballcast.stage.v1.InningsCard.partnership:type_name -> ballcast.stage.v1.Partnership
-	8,  // 23: ballcast.stage.v1.MatchInfo.PlayersEntry.value:type_name -> ballcast.stage.v1.TeamPlayers
-	0,  // 24: ballcast.stage.v1.Stage.Describe:input_type -> ballcast.stage.v1.DescribeRequest
-	2,  // 25: ballcast.stage.v1.Stage.Configure:input_type -> ballcast.stage.v1.ConfigureRequest
-	4,  // 26: ballcast.stage.v1.Stage.Process:input_type -> ballcast.stage.v1.Batch
-	4,  // 27: ballcast.stage.v1.Stage.Stream:input_type -> ballcast.stage.v1.Batch
-	1,  // 28: ballcast.stage.v1.Stage.Describe:output_type -> ballcast.stage.v1.Description
-	3,  // 29: ballcast.stage.v1.Stage.Configure:output_type -> ballcast.stage.v1.ConfigureResponse
-	6,  // 30: ballcast.stage.v1.Stage.Process:output_type -> ballcast.stage.v1.BatchResult
-	6,  // 31: ballcast.stage.v1.Stage.Stream:output_type -> ballcast.stage.v1.BatchResult
-	28, // [28:32] is the sub-list for method output_type
-	24, // [24:28] is the sub-list for method input_type
+	13, // 0: ballcast.stage.v1.Batch.events:type_name -> ballcast.stage.v1.Event
+	13, // 1: ballcast.stage.v1.Result.events:type_name -> ballcast.stage.v1.Event
+	11, // 2: ballcast.stage.v1.BatchResult.results:type_name -> ballcast.stage.v1.Result
+	15, // 3: ballcast.stage.v1.Event.info:type_name -> ballcast.stage.v1.MatchInfo
+	18, // 4: ballcast.stage.v1.Event.ball:type_name -> ballcast.stage.v1.Ball
+	19, // 5: ballcast.stage.v1.Event.over:type_name -> ballcast.stage.v1.Over
+	21, // 6: ballcast.stage.v1.Event.innings:type_name -> ballcast.stage.v1.Innings
+	22, // 7: ballcast.stage.v1.Event.status:type_name -> ballcast.stage.v1.Status
+	23, // 8: ballcast.stage.v1.Event.score:type_name -> ballcast.stage.v1.Score
+	24, // 9: ballcast.stage.v1.Event.milestone:type_name -> ballcast.stage.v1.Milestone
+	26, // 10: ballcast.stage.v1.Event.scorecard:type_name -> ballcast.stage.v1.Scorecard
+	25, // 11: ballcast.stage.v1.Event.commentary:type_name -> ballcast.stage.v1.Commentary
+	32, // 12: ballcast.stage.v1.MatchInfo.players:type_name -> ballcast.stage.v1.MatchInfo.PlayersEntry
+	16, // 13: ballcast.stage.v1.Ball.extras:type_name -> ballcast.stage.v1.Extras
+	17, // 14: ballcast.stage.v1.Ball.wickets:type_name -> ballcast.stage.v1.Wicket
+	20, // 15: ballcast.stage.v1.Innings.target:type_name -> ballcast.stage.v1.Target
+	27, // 16: ballcast.stage.v1.Scorecard.innings:type_name -> ballcast.stage.v1.InningsCard
+	16, // 17: ballcast.stage.v1.InningsCard.extras:type_name -> ballcast.stage.v1.Extras
+	20, // 18: ballcast.stage.v1.InningsCard.target:type_name -> ballcast.stage.v1.Target
+	28, // 19: ballcast.stage.v1.InningsCard.batters:type_name -> ballcast.stage.v1.BatterCard
+	29, // 20: ballcast.stage.v1.InningsCard.bowlers:type_name -> ballcast.stage.v1.BowlerCard
+	30, // 21: ballcast.stage.v1.InningsCard.fall_of_wickets:type_name -> ballcast.stage.v1.FallOfWicket
+	31, // 22: ballcast.stage.v1.InningsCard.partnership:type_name -> ballcast.stage.v1.Partnership
+	14, // 23: ballcast.stage.v1.MatchInfo.PlayersEntry.value:type_name -> ballcast.stage.v1.TeamPlayers
+	6,  // 24: ballcast.stage.v1.Stage.Describe:input_type -> ballcast.stage.v1.DescribeRequest
+	8,  // 25: ballcast.stage.v1.Stage.Configure:input_type -> ballcast.stage.v1.ConfigureRequest
+	10, // 26: ballcast.stage.v1.Stage.Process:input_type -> ballcast.stage.v1.Batch
+	10, // 27: ballcast.stage.v1.Stage.Stream:input_type -> ballcast.stage.v1.Batch
+	0,  // 28: ballcast.stage.v1.StateStore.Get:input_type -> ballcast.stage.v1.GetRequest
+	2,  // 29: ballcast.stage.v1.StateStore.Put:input_type -> ballcast.stage.v1.PutRequest
+	4,  // 30: ballcast.stage.v1.StateStore.Delete:input_type -> ballcast.stage.v1.DeleteRequest
+	7,  // 31: ballcast.stage.v1.Stage.Describe:output_type -> ballcast.stage.v1.Description
+	9,  // 32: ballcast.stage.v1.Stage.Configure:output_type -> ballcast.stage.v1.ConfigureResponse
+	12, // 33: ballcast.stage.v1.Stage.Process:output_type -> ballcast.stage.v1.BatchResult
+	12, // 34: ballcast.stage.v1.Stage.Stream:output_type -> ballcast.stage.v1.BatchResult
+	1,  // 35: ballcast.stage.v1.StateStore.Get:output_type -> ballcast.stage.v1.GetResponse
+	3,  // 36: ballcast.stage.v1.StateStore.Put:output_type -> ballcast.stage.v1.PutResponse
+	5,  // 37: ballcast.stage.v1.StateStore.Delete:output_type -> ballcast.stage.v1.DeleteResponse
+	31, // [31:38] is the sub-list for method output_type
+	24, // [24:31] is the sub-list for method input_type
 	24, // [24:24] is the sub-list for extension type_name
 	24, // [24:24] is the sub-list for extension extendee
 	0,  // [0:24] is the sub-list for field type_name
@@ -2406,9 +2712,9 @@ func file_stage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stage_proto_rawDesc), len(file_stage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   27,
+			NumMessages:   33,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_stage_proto_goTypes,
 		DependencyIndexes: file_stage_proto_depIdxs,

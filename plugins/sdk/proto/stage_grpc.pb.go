@@ -241,3 +241,193 @@ var Stage_ServiceDesc = grpc.ServiceDesc{
 	},
 	Metadata: "stage.proto",
 }
+
+const (
+	StateStore_Get_FullMethodName    = "/ballcast.stage.v1.StateStore/Get"
+	StateStore_Put_FullMethodName    = "/ballcast.stage.v1.StateStore/Put"
+	StateStore_Delete_FullMethodName = "/ballcast.stage.v1.StateStore/Delete"
+)
+
+// StateStoreClient is the client API for StateStore service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// StateStore is served by the host to each plugin process over go-plugin's
+// GRPCBroker (see ConfigureRequest.state_broker_id). Keys are the plugin's
+// own; the host namespaces them by stage, so two stages never collide. The
+// store outlives the plugin process: a restarted plugin reads back what the
+// old one wrote.
+type StateStoreClient interface {
+	Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (*GetResponse, error)
+	Put(ctx context.Context, in *PutRequest, opts ...grpc.CallOption) (*PutResponse, error)
+	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
+}
+
+type stateStoreClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewStateStoreClient(cc grpc.ClientConnInterface) StateStoreClient {
+	return &stateStoreClient{cc}
+}
+
+func (c *stateStoreClient) Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (*GetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetResponse)
+	err := c.cc.Invoke(ctx, StateStore_Get_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stateStoreClient) Put(ctx context.Context, in *PutRequest, opts ...grpc.CallOption) (*PutResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PutResponse)
+	err := c.cc.Invoke(ctx, StateStore_Put_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stateStoreClient) Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteResponse)
+	err := c.cc.Invoke(ctx, StateStore_Delete_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// StateStoreServer is the server API for StateStore service.
+// All implementations must embed UnimplementedStateStoreServer
+// for forward compatibility.
+//
+// StateStore is served by the host to each plugin process over go-plugin's
+// GRPCBroker (see ConfigureRequest.state_broker_id). Keys are the plugin's
+// own; the host namespaces them by stage, so two stages never collide. The
+// store outlives the plugin process: a restarted plugin reads back what the
+// old one wrote.
+type StateStoreServer interface {
+	Get(context.Context, *GetRequest) (*GetResponse, error)
+	Put(context.Context, *PutRequest) (*PutResponse, error)
+	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)
+	mustEmbedUnimplementedStateStoreServer()
+}
+
+// UnimplementedStateStoreServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedStateStoreServer struct{}
+
+func (UnimplementedStateStoreServer) Get(context.Context, *GetRequest) (*GetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Get not implemented")
+}
+func (UnimplementedStateStoreServer) Put(context.Context, *PutRequest) (*PutResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Put not implemented")
+}
+func (UnimplementedStateStoreServer) Delete(context.Context, *DeleteRequest) (*DeleteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Delete not implemented")
+}
+func (UnimplementedStateStoreServer) mustEmbedUnimplementedStateStoreServer() {}
+func (UnimplementedStateStoreServer) testEmbeddedByValue()                    {}
+
+// UnsafeStateStoreServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to StateStoreServer will
+// result in compilation errors.
+type UnsafeStateStoreServer interface {
+	mustEmbedUnimplementedStateStoreServer()
+}
+
+func RegisterStateStoreServer(s grpc.ServiceRegistrar, srv StateStoreServer) {
+	// If the following call panics, it indicates UnimplementedStateStoreServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&StateStore_ServiceDesc, srv)
+}
+
+func _StateStore_Get_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StateStoreServer).Get(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StateStore_Get_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StateStoreServer).Get(ctx, req.(*GetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StateStore_Put_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StateStoreServer).Put(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StateStore_Put_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StateStoreServer).Put(ctx, req.(*PutRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StateStore_Delete_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StateStoreServer).Delete(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StateStore_Delete_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StateStoreServer).Delete(ctx, req.(*DeleteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// StateStore_ServiceDesc is the grpc.ServiceDesc for StateStore service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var StateStore_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "ballcast.stage.v1.StateStore",
+	HandlerType: (*StateStoreServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Get",
+			Handler:    _StateStore_Get_Handler,
+		},
+		{
+			MethodName: "Put",
+			Handler:    _StateStore_Put_Handler,
+		},
+		{
+			MethodName: "Delete",
+			Handler:    _StateStore_Delete_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "stage.proto",
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -24,23 +25,58 @@ type Client struct {
 }
 
 // Start serves stage on an in-memory listener, configures it with cfg
-// (marshalled to JSON; nil for none) and returns a client. Everything is torn
-// down when the test ends.
+// (marshalled to JSON; nil for none) and returns a client. The stage's
+// state store is a fresh in-memory one, served over gRPC as a host serves
+// it. Everything is torn down when the test ends.
 func Start(t testing.TB, stage sdk.Stage, cfg any) *Client {
 	t.Helper()
+	return StartWithStore(t, stage, cfg, sdk.NewMemStore())
+}
+
+// StartWithStore is Start with the state store st, served to the stage
+// over gRPC as the host serves its store. Starting a new stage on the store
+// an earlier one wrote to is how a test restarts a plugin.
+func StartWithStore(t testing.TB, stage sdk.Stage, cfg any, st sdk.Store) *Client {
+	t.Helper()
 	lis := bufconn.Listen(1 << 20)
+	dial := func() (*grpc.ClientConn, error) {
+		return grpc.NewClient("passthrough:///bufconn",
+			append(sdk.DialOptions(),
+				grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+				grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	}
 	srv := grpc.NewServer(sdk.ServerOptions()...)
-	pb.RegisterStageServer(srv, sdk.NewServer(stage, sdk.Description{Name: "test"}))
+	ss := sdk.NewServer(stage, sdk.Description{Name: "test"})
+	var (
+		mu         sync.Mutex
+		storeConns []*grpc.ClientConn
+	)
+	ss.SetDialer(func(id uint32) (*grpc.ClientConn, error) {
+		if id != storeBrokerID {
+			return nil, fmt.Errorf("sdktest: no service with broker id %d", id)
+		}
+		conn, err := dial()
+		if err == nil {
+			mu.Lock()
+			storeConns = append(storeConns, conn)
+			mu.Unlock()
+		}
+		return conn, err
+	})
+	pb.RegisterStageServer(srv, ss)
+	pb.RegisterStateStoreServer(srv, sdk.NewStoreServer(st))
 	go srv.Serve(lis) //nolint:errcheck // returns when stopped
-	conn, err := grpc.NewClient("passthrough:///bufconn",
-		append(sdk.DialOptions(),
-			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-			grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	conn, err := dial()
 	if err != nil {
 		t.Fatalf("sdktest: dial: %v", err)
 	}
 	t.Cleanup(func() {
 		conn.Close()
+		mu.Lock()
+		for _, c := range storeConns {
+			c.Close()
+		}
+		mu.Unlock()
 		srv.Stop()
 	})
 	c := &Client{StageClient: pb.NewStageClient(conn), t: t}
@@ -50,11 +86,14 @@ func Start(t testing.TB, stage sdk.Stage, cfg any) *Client {
 			t.Fatalf("sdktest: config: %v", err)
 		}
 	}
-	if _, err := c.Configure(t.Context(), &pb.ConfigureRequest{StageName: "test", ConfigJson: raw}); err != nil {
+	if _, err := c.Configure(t.Context(), &pb.ConfigureRequest{StageName: "test", ConfigJson: raw, StateBrokerId: storeBrokerID}); err != nil {
 		t.Fatalf("sdktest: configure: %v", err)
 	}
 	return c
 }
+
+// storeBrokerID is the broker ID sdktest announces its state store under.
+const storeBrokerID = 1
 
 // Process sends one event and returns its outputs, failing the test on a
 // transport error. A stage error is returned.
