@@ -146,7 +146,7 @@ func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Bus, error) {
 	}
 	b.nc = nc
 	if b.js, err = jetstream.New(nc); err != nil {
-		b.Close()
+		_ = b.Close()
 		return nil, fmt.Errorf("bus: jetstream: %w", err)
 	}
 	if mp := nc.MaxPayload(); mp < MaxPayload {
@@ -154,7 +154,7 @@ func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Bus, error) {
 			Msg("nats max_payload is below 8 MiB: large plugin state or events will be refused")
 	}
 	if err := b.provision(ctx); err != nil {
-		b.Close()
+		_ = b.Close()
 		return nil, err
 	}
 	log.Info().Str("nats", where).Str("ingest", b.names.ingestStream).Str("feed", b.names.feedStream).

@@ -38,7 +38,9 @@ func (b *Bus) LastSeq(ctx context.Context, match string) (uint64, error) {
 // its message ID and waits until the stream has stored it. duplicate
 // reports that an entry with the same ID was appended within DedupWindow:
 // nothing was written, and the caller should not consume the Seq it gave
-// ev. Safe for concurrent use.
+// ev. Safe for concurrent use; the log keeps the order in which appends
+// complete, so appends of one match must not overlap (wait for each before
+// the next) or the consumer sees its Seqs out of order.
 func (b *Bus) Append(ctx context.Context, ev event.Event) (duplicate bool, err error) {
 	ack, err := b.publish(ctx, b.names.ingestStream, b.names.ingestSubject(ev.Match), &ev)
 	if err != nil {
