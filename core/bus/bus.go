@@ -100,7 +100,7 @@ func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Bus, error) {
 	opts := []nats.Option{
 		nats.Name("ballcast"),
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(500*time.Millisecond),
+		nats.ReconnectWait(500 * time.Millisecond),
 		nats.ClosedHandler(func(*nats.Conn) { close(b.closed) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
