@@ -326,3 +326,50 @@ func ackFloor(t testing.TB, b *Bus) uint64 {
 	}
 	return c.CachedInfo().AckFloor.Stream
 }
+
+// TestIngestFlowControl: no more than MaxAckPending entries are out
+// unacknowledged; an Ack lets the next one through.
+func TestIngestFlowControl(t *testing.T) {
+	b := open(t, Config{DataDir: t.TempDir(), MaxAckPending: 3})
+	for i := uint64(1); i <= 5; i++ {
+		appendAll(t, b, ball("m", i))
+	}
+	ch, err := b.ConsumeIngest(t.Context())
+	if err != nil {
+		t.Fatalf("ConsumeIngest: %v", err)
+	}
+	first := recv(t, ch)
+	recv(t, ch)
+	recv(t, ch)
+	c, err := b.ingest.Consumer(t.Context(), consumerName(t, b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := c.CachedInfo(); info.NumAckPending != 3 || info.NumPending != 2 {
+		t.Fatalf("ack pending %d, pending %d; want 3 and 2", info.NumAckPending, info.NumPending)
+	}
+	first.Ack()
+	if d := recv(t, ch); d.Event.Seq != 4 {
+		t.Fatalf("after an ack got seq %d, want 4", d.Event.Seq)
+	}
+}
+
+// TestIngestPoisonEntry: an entry that does not decode is terminated and
+// the log moves on.
+func TestIngestPoisonEntry(t *testing.T) {
+	b := open(t, Config{DataDir: t.TempDir()})
+	appendAll(t, b, ball("m", 1))
+	if _, err := b.js.Publish(t.Context(), b.names.ingestSubject("m"), []byte{0xff, 0xff, 0xff}); err != nil {
+		t.Fatal(err)
+	}
+	appendAll(t, b, ball("m", 2))
+	ch, err := b.ConsumeIngest(t.Context())
+	if err != nil {
+		t.Fatalf("ConsumeIngest: %v", err)
+	}
+	recv(t, ch).Ack()
+	if d := recv(t, ch); d.Event.Seq != 2 {
+		t.Fatalf("after a poison entry got seq %d, want 2", d.Event.Seq)
+	}
+	eventually(t, "ack floor past the poison entry", func() bool { return ackFloor(t, b) == 2 })
+}
