@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -144,7 +145,7 @@ func (c Config) Validate() error {
 	if c.DedupWindow < 0 {
 		bad("dedup_window", "must not be negative")
 	}
-	if r, d := c.withDefaults().Retention, c.withDefaults().DedupWindow; c.Retention >= 0 && c.DedupWindow >= 0 && d > r {
+	if r, d := cmp.Or(c.Retention, DefaultRetention), cmp.Or(c.DedupWindow, DefaultDedupWindow); c.Retention >= 0 && c.DedupWindow >= 0 && d > r {
 		bad("dedup_window", "%s exceeds retention %s", d, r)
 	}
 	if c.Replicas < 0 || c.Replicas > 5 {
