@@ -222,7 +222,7 @@ func (b *Bus) provision(ctx context.Context) error {
 		Bucket:       b.names.bucket,
 		Description:  "ballcast plugin state",
 		History:      1,
-		MaxValueSize: MaxPayload - 64<<10, // leave room for headers and subject
+		MaxValueSize: MaxValueSize,
 		Storage:      jetstream.FileStorage,
 		Replicas:     b.cfg.Replicas,
 	})

@@ -217,6 +217,9 @@ func TestState(t *testing.T) {
 	if err := b.State().Put(t.Context(), "big", big); err != nil {
 		t.Fatalf("Put 4 MiB: %v", err)
 	}
+	if err := b.State().Put(t.Context(), "huge", make([]byte, MaxValueSize+1)); !errors.Is(err, ErrValueTooLarge) {
+		t.Fatalf("Put above MaxValueSize: got %v, want ErrValueTooLarge", err)
+	}
 	if err := b.State().Delete(t.Context(), "with space"); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}

@@ -8,9 +8,16 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// MaxValueSize is the largest value KV.Put stores: MaxPayload less room
+// for the subject and headers.
+const MaxValueSize = MaxPayload - 64<<10
+
+// ErrValueTooLarge is returned by KV.Put for a value above MaxValueSize.
+var ErrValueTooLarge = errors.New("bus: state value too large")
+
 // KV is the plugin state bucket, one JetStream key-value bucket per
 // deployment. Keys are arbitrary strings, encoded reversibly into valid KV
-// keys; values are at most about 8 MiB. Only the latest value of a key is
+// keys; values are at most MaxValueSize (8 MiB less 64 KiB). Only the latest value of a key is
 // kept. Safe for concurrent use.
 type KV struct {
 	kv     jetstream.KeyValue
@@ -35,6 +42,9 @@ func (k *KV) Get(ctx context.Context, key string) (value []byte, found bool, err
 
 // Put stores value under key, durably, replacing any earlier value.
 func (k *KV) Put(ctx context.Context, key string, value []byte) error {
+	if len(value) > MaxValueSize {
+		return fmt.Errorf("bus: state put %q: %d bytes, at most %d: %w", key, len(value), MaxValueSize, ErrValueTooLarge)
+	}
 	if _, err := k.kv.Put(ctx, encodeToken(key), value); err != nil {
 		return fmt.Errorf("bus: state put %q (%d bytes): %w", key, len(value), err)
 	}
