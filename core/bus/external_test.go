@@ -191,3 +191,19 @@ func TestExternalServerRestart(t *testing.T) {
 		t.Fatalf("after the restart delivered seq %d, want 2", d.Event.Seq)
 	}
 }
+
+// TestEmbeddedListenBusy: a taken listen address fails Open at once with
+// the bind error, and releases the data dir for the next attempt.
+func TestEmbeddedListenBusy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dir := t.TempDir()
+	_, err = Open(t.Context(), Config{DataDir: dir, Listen: ln.Addr().String()}, testLog(t))
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("Open on a busy port: got %v, want the bind error", err)
+	}
+	open(t, Config{DataDir: dir})
+}

@@ -20,13 +20,13 @@ func startServer(cfg Config, token string, log zerolog.Logger) (_ *server.Server
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, nil, fmt.Errorf("bus: data dir %s: %w", cfg.DataDir, err)
 	}
-	release, err = lockDir(cfg.DataDir)
+	unlock, err := lockDir(cfg.DataDir)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer func() {
 		if err != nil {
-			release()
+			unlock()
 		}
 	}()
 	opts := &server.Options{
@@ -44,6 +44,13 @@ func startServer(cfg Config, token string, log zerolog.Logger) (_ *server.Server
 		if err != nil {
 			return nil, nil, fmt.Errorf("bus: listen %s: %w", cfg.Listen, err)
 		}
+		// The server only logs a failed bind and would leave Open waiting:
+		// try the address first for a clear error.
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return nil, nil, fmt.Errorf("bus: listen: %w", err)
+		}
+		ln.Close()
 		opts.Host = host
 		if opts.Port, err = strconv.Atoi(port); err != nil {
 			return nil, nil, fmt.Errorf("bus: listen %s: %w", cfg.Listen, err)
@@ -68,7 +75,7 @@ func startServer(cfg Config, token string, log zerolog.Logger) (_ *server.Server
 		s.WaitForShutdown()
 		return nil, nil, fmt.Errorf("bus: embedded server in %s: jetstream did not start", cfg.DataDir)
 	}
-	return s, release, nil
+	return s, unlock, nil
 }
 
 // serverLogger routes the embedded server's log to zerolog. Its notices
