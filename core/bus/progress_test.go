@@ -40,3 +40,24 @@ func TestIngestPending(t *testing.T) {
 	recv(t, ch).Ack()
 	eventually(t, "pending 0", func() bool { return pending() == 0 })
 }
+
+// TestAckConcurrent: Ack from several goroutines at once, on copies of one
+// Delivery, acknowledges once (run with -race).
+func TestAckConcurrent(t *testing.T) {
+	b := open(t, Config{DataDir: t.TempDir()})
+	appendAll(t, b, ball("m", 1))
+	ch, err := b.ConsumeIngest(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := recv(t, ch)
+	done := make(chan struct{})
+	for range 4 {
+		go func(d Delivery) { d.Ack(); done <- struct{}{} }(d)
+	}
+	for range 4 {
+		recv(t, done)
+	}
+	eventually(t, "ack floor 1", func() bool { return ackFloor(t, b) == 1 })
+	Delivery{}.Ack() // the zero Delivery is inert
+}
