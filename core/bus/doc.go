@@ -4,8 +4,9 @@
 // their per-match state in.
 //
 // By default Open starts an embedded NATS server with JetStream, storing in
-// Config.DataDir, and connects to it in-process; Config.URL points ballcast
-// at an external cluster instead. Either way a restart with the same store
+// Config.DataDir, and connects to it in-process (Config.Listen also opens it
+// to other nodes); Config.URL points ballcast at an external cluster
+// instead. Either way a restart with the same store
 // resumes where the previous process stopped.
 //
 // Objects (prefix "" shown; a Prefix p gives p_BALLCAST_INGEST, p.ingest.*,
@@ -22,7 +23,8 @@
 // Concurrency: every Bus and KV method is safe for concurrent use and takes
 // a context that bounds its wait for the server. ConsumeIngest and
 // ConsumeFeed each start one goroutine that owns the consumer and closes
-// the returned channel when ctx is done or the connection closes; the
-// caller must keep reading until then or cancel ctx. Delivery.Ack may be
-// called from any goroutine.
+// the returned channel when ctx is done or the connection closes (Close);
+// a reader that stops reading must cancel ctx or Close the Bus. Delivery.Ack
+// may be called from any goroutine. An embedded store is locked to one
+// process at a time.
 package bus
