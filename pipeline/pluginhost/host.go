@@ -7,7 +7,12 @@
 // batch's result. When the process crashes, hangs past the stage timeout or
 // its stream breaks, the in-flight batches fail with an error naming the
 // stage, the plugin and what happened, and the next Process call starts a
-// fresh process (with backoff), configures it and carries on.
+// fresh process (with backoff), configures it and carries on. A process
+// that stops answering go-plugin's gRPC health check (stopped, wedged) is
+// killed the same way, even between calls.
+//
+// The host serves each process the stage's state Store through go-plugin's
+// GRPCBroker, so a restarted plugin continues where the old one stopped.
 package pluginhost
 
 import (
@@ -19,6 +24,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -27,6 +35,10 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"github.com/rs/zerolog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/event/eventpb"
@@ -66,6 +78,11 @@ type Config struct {
 	// verified at every (re)start (go-plugin SecureConfig) and a mismatch
 	// is refused with an error naming both hashes.
 	Checksum []byte
+	// HealthInterval is how often each plugin process's gRPC health service
+	// is checked; default 5 s, negative disables. A check that fails or
+	// takes longer than HealthTimeout (default 2 s) kills the process
+	// (SIGKILL), and the next Process restarts it with backoff.
+	HealthInterval, HealthTimeout time.Duration
 	// Store keeps the plugin's state across restarts of its process; every
 	// process of the stage is offered it through go-plugin's broker, with
 	// keys prefixed "<Stage>/". Nil means a new in-memory store for this
@@ -87,7 +104,38 @@ type Stage struct {
 	lastFail time.Time
 	closed   bool
 
-	restarts atomic.Int64
+	restarts       atomic.Int64
+	healthFailures atomic.Int64
+	timeouts       atomic.Int64
+	crashes        atomic.Int64
+}
+
+// Stats are a stage's supervision counters since Start, for metrics.
+type Stats struct {
+	// Restarts counts plugin processes started after the first.
+	Restarts int64
+	// HealthFailures counts processes killed for a failed or timed-out
+	// health check.
+	HealthFailures int64
+	// Timeouts counts processes killed because a call to them ran past
+	// its deadline.
+	Timeouts int64
+	// Crashes counts processes that died, or whose connection broke,
+	// without the host killing them.
+	Crashes int64
+	// Pid is the current plugin process ID, 0 if none is running.
+	Pid int
+}
+
+// Stats returns the stage's counters and current pid.
+func (s *Stage) Stats() Stats {
+	return Stats{
+		Restarts:       s.restarts.Load(),
+		HealthFailures: s.healthFailures.Load(),
+		Timeouts:       s.timeouts.Load(),
+		Crashes:        s.crashes.Load(),
+		Pid:            s.Pid(),
+	}
 }
 
 var _ pipeline.Stage = (*Stage)(nil)
@@ -112,6 +160,12 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Stage, error) 
 	}
 	if cfg.Store == nil {
 		cfg.Store = NewMemStore()
+	}
+	if cfg.HealthInterval == 0 {
+		cfg.HealthInterval = 5 * time.Second
+	}
+	if cfg.HealthTimeout <= 0 {
+		cfg.HealthTimeout = 2 * time.Second
 	}
 	log = log.With().Str("stage", cfg.Stage).Str("plugin", cfg.Plugin).Logger()
 	s := &Stage{cfg: cfg, log: log, store: newStageStore(cfg.Store, cfg.Stage)}
@@ -192,7 +246,7 @@ func (s *Stage) Process(ctx context.Context, batch []event.Event) ([]pipeline.Re
 func (s *Stage) fail(inst *instance, err error) error {
 	timedOut := errors.Is(err, context.DeadlineExceeded)
 	if timedOut {
-		inst.kill()
+		inst.kill(causeTimeout, func() { s.timeouts.Add(1) })
 	}
 	s.mu.Lock()
 	s.failures++
@@ -216,12 +270,83 @@ func (s *Stage) fail(inst *instance, err error) error {
 		} else if ierr := inst.deathErr(); ierr != nil {
 			what = "plugin connection lost: " + ierr.Error()
 		}
+		s.noteDeath(inst)
 	}
-	if timedOut {
+	switch inst.cause() {
+	case causeTimeout:
 		what = "timed out, plugin killed: " + what
+	case causeHealth:
+		what = "plugin failed its health check and was killed: " + what
 	}
 	s.log.Error().Int("pid", inst.pid).Str("reason", what).Msg("plugin call failed")
 	return fmt.Errorf("pluginhost: stage %s (plugin %s, pid %d): %s: %w", s.cfg.Stage, s.cfg.Plugin, inst.pid, what, err)
+}
+
+// noteDeath counts a process that died without the host killing it, once.
+func (s *Stage) noteDeath(inst *instance) {
+	inst.mu.Lock()
+	crashed := inst.why == "" && !inst.counted
+	inst.counted = true
+	inst.mu.Unlock()
+	if !crashed {
+		return
+	}
+	s.crashes.Add(1)
+	s.log.Warn().Int("pid", inst.pid).Str("reason", inst.bridge.exit()).Msg("plugin process died")
+}
+
+// watch checks inst's health every HealthInterval until it is gone (ctx is
+// done when it is killed or closed), and kills it when a check fails or
+// times out.
+func (s *Stage) watch(ctx context.Context, inst *instance) {
+	if s.cfg.HealthInterval < 0 {
+		return
+	}
+	hc := healthpb.NewHealthClient(inst.conn)
+	t := time.NewTicker(s.cfg.HealthInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if inst.dead() {
+			return // the next Process notices and restarts it
+		}
+		cctx, cancel := context.WithTimeout(ctx, s.cfg.HealthTimeout)
+		res, err := hc.Check(cctx, &healthpb.HealthCheckRequest{Service: plugin.GRPCServiceName})
+		cancel()
+		var reason string
+		switch {
+		case ctx.Err() != nil:
+			return // killed or closed meanwhile
+		case errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded:
+			reason = fmt.Sprintf("no answer within %s", s.cfg.HealthTimeout)
+		case err != nil:
+			// A broken connection usually means the process is dying on
+			// its own: give go-plugin a moment to reap it, so a crash is
+			// counted as one.
+			if inst.exitsWithin(time.Second) {
+				return
+			}
+			reason = err.Error()
+		case res.GetStatus() != healthpb.HealthCheckResponse_SERVING:
+			reason = "status " + res.GetStatus().String()
+		default:
+			continue
+		}
+		inst.kill(causeHealth, func() {
+			s.mu.Lock() // a plugin that keeps hanging is restarted with backoff
+			s.failures++
+			s.lastFail = time.Now()
+			s.mu.Unlock()
+			n := s.healthFailures.Add(1)
+			s.log.Error().Int("pid", inst.pid).Str("reason", reason).Int64("health_failures", n).
+				Msg("plugin failed its health check, killed")
+		})
+		return
+	}
 }
 
 // instance returns a live plugin instance, restarting the process with
@@ -236,7 +361,8 @@ func (s *Stage) instance(ctx context.Context) (*instance, error) {
 		return s.inst, nil
 	}
 	if s.inst != nil {
-		s.inst.kill()
+		s.noteDeath(s.inst)
+		s.inst.kill(causeRestart, nil)
 		s.inst = nil
 	}
 	if wait := s.backoff() - time.Since(s.lastFail); wait > 0 {
@@ -278,11 +404,14 @@ func (s *Stage) start(ctx context.Context) (*instance, error) {
 		client.Kill()
 		return nil, fmt.Errorf("pluginhost: stage %s (plugin %s): %s: %w", s.cfg.Stage, s.cfg.Plugin, op, err)
 	}
-	hc, err := dispense(client, cmd.Path, s.cfg.Checksum)
+	stub, err := dispense(client, cmd.Path, s.cfg.Checksum)
 	if err != nil {
-		return fail("start", err)
+		return fail("start", withExit(err, bridge))
 	}
-	stub := hc.StageClient
+	hc, ok := stub.(*sdk.HostClient)
+	if !ok {
+		return fail("start", fmt.Errorf("dispense: unexpected client type %T", stub))
+	}
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
 	defer cancel()
 	d, err := stub.Describe(cctx, &pb.DescribeRequest{})
@@ -294,20 +423,24 @@ func (s *Stage) start(ctx context.Context) (*instance, error) {
 	if _, err := stub.Configure(cctx, &pb.ConfigureRequest{StageName: s.cfg.Stage, ConfigJson: s.cfg.Config, StateBrokerId: storeID}); err != nil {
 		return fail("configure", err)
 	}
-	inst := &instance{client: client, stub: stub, bridge: bridge, done: make(chan struct{}), pending: map[uint64]chan *pb.BatchResult{}}
+	inst := &instance{client: client, stub: stub, conn: hc.Conn, bridge: bridge, done: make(chan struct{}), pending: map[uint64]chan *pb.BatchResult{}}
+	// ictx lives until the instance is killed or closed; the stream and
+	// the health checks run under it, not under the caller's ctx.
+	ictx, icancel := context.WithCancel(context.Background())
+	inst.cancel = icancel
 	if rc := client.ReattachConfig(); rc != nil {
 		inst.pid = rc.Pid
 	}
 	if s.cfg.Transport == TransportStream {
-		sctx, scancel := context.WithCancel(context.Background())
-		stream, err := stub.Stream(sctx)
+		stream, err := stub.Stream(ictx)
 		if err != nil {
-			scancel()
+			icancel()
 			return fail("open stream", err)
 		}
-		inst.stream, inst.cancel = stream, scancel
+		inst.stream = stream
 		go inst.receive()
 	}
+	go s.watch(ictx, inst)
 	s.log.Debug().Int("pid", inst.pid).Str("version", s.desc.Version).Msg("plugin started")
 	return inst, nil
 }
@@ -332,7 +465,7 @@ func newClient(cmd *exec.Cmd, checksum []byte, hlog hclog.Logger, startTimeout t
 
 // dispense starts the process, completes the handshake and returns the
 // Stage client, turning go-plugin's errors into ones an operator can act on.
-func dispense(client *plugin.Client, path string, checksum []byte) (*sdk.HostClient, error) {
+func dispense(client *plugin.Client, path string, checksum []byte) (pb.StageClient, error) {
 	rpc, err := client.Client()
 	if err != nil {
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
@@ -343,17 +476,104 @@ func dispense(client *plugin.Client, path string, checksum []byte) (*sdk.HostCli
 			return nil, fmt.Errorf("binary %s refused: SHA-256 is %s, expected %s (plugins.lock); reinstall it with `ballcast plugin install`: %w",
 				path, actual, hex.EncodeToString(checksum), err)
 		}
-		return nil, err
+		return nil, handshakeError(path, err)
 	}
 	raw, err := rpc.Dispense(sdk.PluginName)
 	if err != nil {
 		return nil, fmt.Errorf("dispense: %w", err)
 	}
-	stub, ok := raw.(*sdk.HostClient)
+	stub, ok := raw.(pb.StageClient)
 	if !ok {
 		return nil, fmt.Errorf("dispense: unexpected client type %T", raw)
 	}
 	return stub, nil
+}
+
+// ErrNotPlugin is wrapped by the start error of a program that does not
+// complete ballcast's go-plugin handshake: it exited, printed something
+// else, or serves another kind of go-plugin.
+var ErrNotPlugin = errors.New("not a ballcast plugin")
+
+// VersionError is the start error of a plugin built for another version of
+// the ballcast plugin protocol.
+type VersionError struct {
+	Plugin    string // the plugin binary
+	Version   int    // the protocol version the plugin speaks
+	Supported []int  // the versions this ballcast speaks
+}
+
+func (e *VersionError) Error() string {
+	supported := make([]string, len(e.Supported))
+	for i, v := range e.Supported {
+		supported[i] = strconv.Itoa(v)
+	}
+	return fmt.Sprintf("plugin %s speaks ballcast plugin protocol %d; this ballcast supports %s: rebuild the plugin against a matching plugins/sdk or upgrade ballcast",
+		e.Plugin, e.Version, strings.Join(supported, ", "))
+}
+
+var apiVersion = regexp.MustCompile(`^incompatible API version with plugin\. Plugin version: (\d+)`)
+
+// handshakeError turns go-plugin's handshake failures (client.go, which
+// returns them as plain strings) into errors that say what to do.
+func handshakeError(path string, err error) error {
+	msg := err.Error()
+	switch {
+	case apiVersion.MatchString(msg):
+		v, _ := strconv.Atoi(apiVersion.FindStringSubmatch(msg)[1])
+		return &VersionError{Plugin: path, Version: v, Supported: []int{sdk.ProtocolVersion}}
+	case strings.HasPrefix(msg, "incompatible core API version"):
+		return fmt.Errorf("plugin %s is %w: it speaks another go-plugin core protocol (%s)", path, ErrNotPlugin, firstLine(msg))
+	case strings.HasPrefix(msg, "Unrecognized remote plugin message: "):
+		line := firstLine(strings.TrimPrefix(msg, "Unrecognized remote plugin message: "))
+		if line == "" || strings.Contains(msg, "Failed to read any lines") {
+			return exitedError{fmt.Errorf("plugin %s is %w: it printed no go-plugin handshake on stdout", path, ErrNotPlugin)}
+		}
+		return fmt.Errorf("plugin %s is %w: it printed %q instead of the go-plugin handshake", path, ErrNotPlugin, truncate(line, 80))
+	case msg == "plugin exited before we could connect":
+		return exitedError{fmt.Errorf("plugin %s is %w: it exited before the go-plugin handshake", path, ErrNotPlugin)}
+	case strings.HasPrefix(msg, "unsupported plugin protocol"):
+		return fmt.Errorf("plugin %s is %w: it serves go-plugin net/rpc; ballcast plugins serve gRPC (sdk.Serve)", path, ErrNotPlugin)
+	case msg == "timeout while waiting for plugin to start":
+		return fmt.Errorf("plugin %s did not complete the go-plugin handshake within its start timeout (is it a ballcast plugin?): %w", path, err)
+	}
+	return err
+}
+
+// exitedError marks a handshake error of a process that ended on its own.
+type exitedError struct{ error }
+
+func (e exitedError) Unwrap() error { return e.error }
+
+// withExit adds the exit status to the handshake error of a process that
+// ended on its own (waiting up to a second for it), since that is often
+// the reason ("exit status 2", a panic).
+func withExit(err error, bridge *logBridge) error {
+	var exited exitedError
+	if !errors.As(err, &exited) {
+		return err
+	}
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-bridge.exited:
+		return fmt.Errorf("%w (%s)", err, bridge.exit())
+	case <-t.C:
+		return err
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // FileSHA256 is the SHA-256 of the file at path, as plugins.lock records it.
@@ -382,12 +602,12 @@ type Info struct {
 // the plugin to describe itself and stops it. checksum, if set, is
 // verified as at every start.
 func Describe(ctx context.Context, cmd *exec.Cmd, checksum []byte, log zerolog.Logger) (Info, error) {
-	_, hlog := newLogBridge(log)
+	bridge, hlog := newLogBridge(log)
 	client := newClient(cmd, checksum, hlog, 10*time.Second)
 	defer client.Kill()
 	stub, err := dispense(client, cmd.Path, checksum)
 	if err != nil {
-		return Info{}, fmt.Errorf("pluginhost: %s: start: %w", cmd.Path, err)
+		return Info{}, fmt.Errorf("pluginhost: %s: start: %w", cmd.Path, withExit(err, bridge))
 	}
 	d, err := stub.Describe(ctx, &pb.DescribeRequest{})
 	if err != nil {
@@ -415,19 +635,48 @@ func (s *Stage) Close(context.Context) error {
 type instance struct {
 	client *plugin.Client
 	stub   pb.StageClient
+	conn   *grpc.ClientConn
 	bridge *logBridge
 	pid    int
 
+	cancel context.CancelFunc // ends the instance's stream and health checks
 	stream pb.Stage_StreamClient
-	cancel context.CancelFunc
 	sendMu sync.Mutex // serialises stream.Send
 
-	mu      sync.Mutex // guards pending, nextID, err
+	mu      sync.Mutex // guards pending, nextID, err, why, counted
 	pending map[uint64]chan *pb.BatchResult
 	nextID  uint64
 	err     error
+	why     string        // why the host killed it; "" if it did not
+	counted bool          // its death was seen (and counted as a crash if why is "")
 	done    chan struct{} // closed when the stream is gone
 	killed  atomic.Bool
+}
+
+// Why the host killed a process.
+const (
+	causeTimeout = "timeout"
+	causeHealth  = "health check"
+	causeRestart = "restart"
+	causeClosed  = "closed"
+)
+
+// exitsWithin reports whether the process exits within d.
+func (in *instance) exitsWithin(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-in.bridge.exited:
+		return true
+	case <-t.C:
+		return in.client.Exited()
+	}
+}
+
+func (in *instance) cause() string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.why
 }
 
 func (in *instance) dead() bool {
@@ -515,12 +764,21 @@ func (in *instance) receive() {
 }
 
 // kill stops a failed process at once: a hung plugin would not honour
-// go-plugin's graceful shutdown, which waits two seconds for it.
-func (in *instance) kill() {
-	in.killed.Store(true)
-	if in.cancel != nil {
-		in.cancel()
+// go-plugin's graceful shutdown, which waits two seconds for it. When the
+// host had not already killed the process or seen it die, cause is recorded
+// and first, if not nil, is called before the process is signalled.
+func (in *instance) kill(cause string, first func()) {
+	in.mu.Lock()
+	decide := in.why == "" && !in.counted
+	if in.why == "" {
+		in.why = cause
 	}
+	in.mu.Unlock()
+	if decide && first != nil {
+		first()
+	}
+	in.killed.Store(true)
+	in.cancel()
 	if in.pid > 0 && !in.client.Exited() {
 		_ = syscall.Kill(in.pid, syscall.SIGKILL)
 	}
@@ -528,14 +786,17 @@ func (in *instance) kill() {
 }
 
 func (in *instance) close() {
+	in.mu.Lock()
+	if in.why == "" {
+		in.why = causeClosed
+	}
+	in.mu.Unlock()
 	in.killed.Store(true)
 	if in.stream != nil {
 		in.sendMu.Lock()
 		_ = in.stream.CloseSend()
 		in.sendMu.Unlock()
 	}
-	if in.cancel != nil {
-		in.cancel()
-	}
+	in.cancel()
 	in.client.Kill()
 }

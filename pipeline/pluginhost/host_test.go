@@ -26,7 +26,14 @@ func TestMain(m *testing.M) {
 		sdk.Serve(&testStage{mode: name}, nil)
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	if os.Getenv(hostEnv) != "" {
+		os.Exit(runTestHost())
+	}
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
 }
 
 // testStage upper-cases IDs; "hang" events block forever, "crash" events
@@ -84,6 +91,14 @@ func (s *testStage) Process(ctx context.Context, ev *sdk.Event) ([]*sdk.Event, e
 		return nil, errors.New("cannot handle this one")
 	case "drop":
 		return nil, nil
+	case "slow": // busy for a while, as a big batch would be
+		t := time.NewTimer(300 * time.Millisecond)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	ev.Id = strings.ToUpper(ev.GetId())
 	return []*sdk.Event{ev}, nil
@@ -92,10 +107,14 @@ func (s *testStage) Process(ctx context.Context, ev *sdk.Event) ([]*sdk.Event, e
 func command(mode string) func() *exec.Cmd {
 	return func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "BALLCAST_TEST_PLUGIN="+mode)
+		cmd.Env = append(os.Environ(), "BALLCAST_TEST_PLUGIN="+mode, raceEnv)
 		return cmd
 	}
 }
+
+// raceEnv stops a race-enabled test binary from sleeping a second when it
+// exits (the race runtime's default), which every plugin stop would pay.
+var raceEnv = "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
 
 func start(t *testing.T, cfg Config) *Stage {
 	t.Helper()
@@ -123,8 +142,10 @@ func events(ids ...string) []event.Event {
 }
 
 func TestProcess(t *testing.T) {
+	t.Parallel()
 	for _, tr := range []Transport{TransportStream, TransportUnary} {
 		t.Run(string(tr), func(t *testing.T) {
+			t.Parallel()
 			s := start(t, Config{Transport: tr})
 			if d := s.Description(); d.Name != "test-echo" || d.Version != "1.2.3" {
 				t.Fatalf("description = %+v", d)
@@ -153,6 +174,7 @@ func TestProcess(t *testing.T) {
 }
 
 func TestConcurrentCallers(t *testing.T) {
+	t.Parallel()
 	s := start(t, Config{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
@@ -182,6 +204,7 @@ func TestConcurrentCallers(t *testing.T) {
 }
 
 func TestKilledPluginIsReportedAndRestarted(t *testing.T) {
+	t.Parallel()
 	s := start(t, Config{})
 	pid := s.Pid()
 	if pid == 0 {
@@ -217,9 +240,13 @@ func TestKilledPluginIsReportedAndRestarted(t *testing.T) {
 	if s.Restarts() != 1 || s.Pid() == pid {
 		t.Fatalf("restarts = %d, pid %d (old %d); want 1 restart and a new pid", s.Restarts(), s.Pid(), pid)
 	}
+	if st := s.Stats(); st != (Stats{Restarts: 1, Crashes: 1, Pid: s.Pid()}) {
+		t.Fatalf("stats = %+v, want 1 restart after 1 crash", st)
+	}
 }
 
 func TestCrashingEventFailsTheBatch(t *testing.T) {
+	t.Parallel()
 	s := start(t, Config{})
 	_, err := s.Process(t.Context(), events("a", "crash"))
 	if err == nil || !strings.Contains(err.Error(), "exit status 3") {
@@ -228,9 +255,13 @@ func TestCrashingEventFailsTheBatch(t *testing.T) {
 	if _, err := s.Process(t.Context(), events("a")); err != nil {
 		t.Fatalf("after crash: %v", err)
 	}
+	if st := s.Stats(); st != (Stats{Restarts: 1, Crashes: 1, Pid: s.Pid()}) {
+		t.Fatalf("stats = %+v, want 1 restart after 1 crash", st)
+	}
 }
 
 func TestHungPluginTimesOutAndIsReplaced(t *testing.T) {
+	t.Parallel()
 	s := start(t, Config{})
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
@@ -241,12 +272,13 @@ func TestHungPluginTimesOutAndIsReplaced(t *testing.T) {
 	if _, err := s.Process(t.Context(), events("a")); err != nil {
 		t.Fatalf("after hang: %v", err)
 	}
-	if s.Restarts() != 1 {
-		t.Fatalf("restarts = %d, want 1", s.Restarts())
+	if st := s.Stats(); st != (Stats{Restarts: 1, Timeouts: 1, Pid: s.Pid()}) {
+		t.Fatalf("stats = %+v, want 1 restart after 1 timeout", st)
 	}
 }
 
 func TestStartErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		cfg  Config
@@ -258,6 +290,7 @@ func TestStartErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			if tc.cfg.Command == nil {
 				tc.cfg.Command = command("echo")
 			}

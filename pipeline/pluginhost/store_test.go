@@ -28,6 +28,7 @@ func processOne(t *testing.T, s *Stage, id, match string) string {
 // store; keys are namespaced by stage, so two stages on one store do not
 // collide.
 func TestStoreSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		store Store
@@ -37,6 +38,7 @@ func TestStoreSurvivesRestart(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s := start(t, Config{Stage: "counter", Plugin: "test-count", Command: command("count"), Store: tc.store})
 			for i, want := range []string{"a#1", "b#2"} {
 				if got := processOne(t, s, []string{"a", "b"}[i], "m"); got != want {
@@ -75,6 +77,7 @@ func TestStoreSurvivesRestart(t *testing.T) {
 
 // Values of several MB travel both ways.
 func TestStoreLargeValue(t *testing.T) {
+	t.Parallel()
 	st := NewMemStore()
 	big := make([]byte, 5<<20)
 	for i := range big {
