@@ -159,6 +159,8 @@ func (c Config) Validate() error {
 	}
 	if len(c.Prefix) > 32 || (c.Prefix != "" && !isPlain(c.Prefix)) {
 		bad("prefix", "letters, digits, '_' and '-' only, at most 32")
+	} else if c.Prefix == "ingest" || c.Prefix == "feed" {
+		bad("prefix", "%q would overlap the subjects of an unprefixed deployment", c.Prefix)
 	}
 	if c.AckWait < 0 {
 		bad("ack_wait", "must not be negative")

@@ -30,6 +30,7 @@ func TestConfigValidate(t *testing.T) {
 		{"bad env name", Config{URL: "nats://a", TokenEnv: "NATS-TOKEN"}, []string{"token_env"}},
 		{"creds and token", Config{URL: "nats://a", CredsFile: "/c", TokenEnv: "T"}, []string{"token_env"}},
 		{"bad prefix", Config{Prefix: "blue.green"}, []string{"prefix"}},
+		{"overlapping prefix", Config{Prefix: "feed"}, []string{"prefix"}},
 		{"short ack wait", Config{AckWait: time.Millisecond}, []string{"ack_wait"}},
 		{"negative max ack pending", Config{MaxAckPending: -1}, []string{"max_ack_pending"}},
 	}
