@@ -112,8 +112,9 @@ func buildSources(cfg *pipeline.Config, log zerolog.Logger) ([]ingest.Source, er
 
 // stages is a started set of plugin stages.
 type stages struct {
-	specs []pipeline.Spec
-	hosts []*pluginhost.Stage
+	specs   []pipeline.Spec
+	hosts   []*pluginhost.Stage
+	plugins []string // each stage's plugin, as the YAML names it
 }
 
 func (s *stages) Close() {
@@ -126,7 +127,9 @@ func (s *stages) Close() {
 // plugin is started with the SHA-256 its plugins.lock entry records, which
 // go-plugin checks before running it (and again at every restart), so a
 // binary changed after `ballcast plugin install` is refused.
-func startStages(ctx context.Context, cfg *pipeline.Config, pluginDir string, log zerolog.Logger) (*stages, error) {
+// store keeps the plugins' per-match state; nil gives each stage its own
+// in-memory store.
+func startStages(ctx context.Context, cfg *pipeline.Config, pluginDir string, store pluginhost.Store, log zerolog.Logger) (*stages, error) {
 	st := &stages{}
 	plugins := &pluginResolver{dir: pluginDir}
 	for _, sc := range cfg.Stages {
@@ -140,7 +143,7 @@ func startStages(ctx context.Context, cfg *pipeline.Config, pluginDir string, lo
 			st.Close()
 			return nil, fmt.Errorf("stage %s: config: %w", sc.Name, err)
 		}
-		h, err := pluginhost.Start(ctx, pluginhost.Config{Stage: sc.Name, Plugin: sc.Plugin, Command: p.command, Config: raw, Checksum: p.sum}, log)
+		h, err := pluginhost.Start(ctx, pluginhost.Config{Stage: sc.Name, Plugin: sc.Plugin, Command: p.command, Config: raw, Checksum: p.sum, Store: store}, log)
 		if err != nil {
 			st.Close()
 			return nil, err
@@ -148,6 +151,7 @@ func startStages(ctx context.Context, cfg *pipeline.Config, pluginDir string, lo
 		d := h.Description()
 		log.Info().Str("stage", sc.Name).Str("plugin", sc.Plugin).Str("version", d.Version).Int("pid", h.Pid()).Msg("stage started")
 		st.hosts = append(st.hosts, h)
+		st.plugins = append(st.plugins, sc.Plugin)
 		st.specs = append(st.specs, pipeline.Spec{
 			Name: sc.Name, Stage: h, Timeout: sc.Timeout, OnError: sc.OnError, Retries: sc.Retries, Batch: sc.Batch,
 		})

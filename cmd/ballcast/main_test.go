@@ -69,7 +69,7 @@ func startTestServer(t *testing.T, speed string, logs *syncBuffer) *server {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := startServer(ctx, cfg, serverOptions{listen: "127.0.0.1:0"}, zerolog.New(logs))
+	srv, err := startServer(ctx, cfg, serverOptions{listen: "127.0.0.1:0", dataDir: t.TempDir()}, zerolog.New(logs))
 	if err != nil {
 		cancel()
 		t.Fatal(err)

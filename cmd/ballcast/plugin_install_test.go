@@ -152,7 +152,7 @@ func TestPluginInstall(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The stage runs, through the verified binary.
-		st, err := startStages(t.Context(), cfg, dir, zerolog.Nop())
+		st, err := startStages(t.Context(), cfg, dir, nil, zerolog.Nop())
 		if err != nil {
 			t.Fatalf("start: %v", err)
 		}
@@ -184,7 +184,7 @@ func TestPluginInstall(t *testing.T) {
 		if code == 0 || !want.MatchString(errs) {
 			t.Fatalf("validate of a tampered plugin: exit %d\n%s", code, errs)
 		}
-		_, err = startStages(t.Context(), cfg, dir, zerolog.Nop())
+		_, err = startStages(t.Context(), cfg, dir, nil, zerolog.Nop())
 		if err == nil {
 			t.Fatal("a tampered plugin was started")
 		}
@@ -220,7 +220,7 @@ func TestPluginInstall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := startStages(t.Context(), strayCfg, dir, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "stage tagger: plugin stray: ") ||
+		if _, err := startStages(t.Context(), strayCfg, dir, nil, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "stage tagger: plugin stray: ") ||
 			!strings.Contains(err.Error(), "not installed with `ballcast plugin install`") {
 			t.Fatalf("start of a stray binary: %v", err)
 		}

@@ -46,7 +46,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if cfg.Log.Level == "" || cfg.Log.Level == "info" {
 		log = log.Level(zerolog.WarnLevel) // the bar tells the story
 	}
-	st, err := startStages(ctx, cfg, *pluginDir, log)
+	st, err := startStages(ctx, cfg, *pluginDir, nil, log)
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ sources:
 	}
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := startServer(ctx, cfg, serverOptions{listen: "127.0.0.1:0"}, zerolog.New(logs))
+	srv, err := startServer(ctx, cfg, serverOptions{listen: "127.0.0.1:0", dataDir: t.TempDir()}, zerolog.New(logs))
 	if err != nil {
 		cancel()
 		t.Fatal(err)

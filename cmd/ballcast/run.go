@@ -7,15 +7,20 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync/atomic"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ballcast/ballcast/broadcast"
+	"github.com/ballcast/ballcast/core/bus"
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/ingest"
+	"github.com/ballcast/ballcast/internal/metrics"
 	"github.com/ballcast/ballcast/pipeline"
 )
 
@@ -24,6 +29,7 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	file := fs.String("c", "", "pipeline `file` (default: the embedded default pipeline)")
 	listen := fs.String("listen", "", "override broadcast.listen, e.g. :8080")
 	pluginDir := fs.String("plugin-dir", defaultPluginDir(), "directory of installed plugin binaries")
+	dataDir := fs.String("data-dir", "", "override bus.data_dir, where the embedded NATS server keeps the durable log")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -33,33 +39,57 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return errQuiet
 	}
 	log := newLogger(cfg.Log, stderr)
-	srv, err := startServer(ctx, cfg, serverOptions{listen: *listen, pluginDir: *pluginDir}, log)
+	srv, err := startServer(ctx, cfg, serverOptions{listen: *listen, pluginDir: *pluginDir, file: *file, dataDir: *dataDir, watch: *file != ""}, log)
 	if err != nil {
 		return err
 	}
 	log.Info().Str("url", "http://"+srv.Addr()).Msg("serving the live page")
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			log.Info().Msg("SIGHUP: reloading the pipeline")
+			srv.Reload(ctx) //nolint:errcheck // logged and counted by Reload
+		}
+	}()
 	return srv.Wait()
 }
 
 type serverOptions struct {
 	listen    string // overrides broadcast.listen
 	pluginDir string
+	file      string // the pipeline file, re-read on reload; "" is the embedded default
+	dataDir   string // overrides bus.data_dir
+	watch     bool   // reload when file changes
 }
 
-// server is a running ballcast: sources → pipeline → broadcast, plus HTTP.
+// server is a running ballcast: sources → ingest log → pipeline → feed →
+// broadcast, plus HTTP. The durable log sits between every step, so a
+// restarted server continues where the last one stopped.
 type server struct {
-	addr   net.Addr
-	hub    *broadcast.Hub
-	runner *pipeline.Runner
+	addr    net.Addr
+	hub     *broadcast.Hub
+	bus     *bus.Bus
+	pipe    *pipeline.Pipeline
+	metrics *metrics.Metrics
+	health  *metrics.Health
+	log     zerolog.Logger
+	opts    serverOptions
+
+	mu     sync.Mutex // guards stages and cfg
 	stages *stages
-	ready  atomic.Bool
-	fed    chan struct{} // closed when every source has finished and the pipeline drained
-	group  *errgroup.Group
+	cfg    *pipeline.Config
+
+	reloads  chan chan error
+	fed      chan struct{} // closed when every source has finished and the pipeline drained
+	group    *errgroup.Group
+	closeBus sync.Once
 }
 
 // startServer starts everything and returns once the HTTP listener is up
 // and every plugin has started.
-func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, log zerolog.Logger) (*server, error) {
+func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, log zerolog.Logger) (_ *server, err error) {
 	var bcfg broadcast.Config
 	if err := cfg.Broadcast.Decode(&bcfg); err != nil {
 		return nil, err
@@ -70,6 +100,13 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 	if bcfg.Listen == "" {
 		bcfg.Listen = ":8080"
 	}
+	var buscfg bus.Config
+	if err := cfg.Bus.Decode(&buscfg); err != nil {
+		return nil, err
+	}
+	if opts.dataDir != "" {
+		buscfg.DataDir = opts.dataDir
+	}
 	sources, err := buildSources(cfg, log)
 	if err != nil {
 		return nil, err
@@ -78,27 +115,43 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 	if err != nil {
 		return nil, err
 	}
+	var cleanup []func()
+	defer func() {
+		if err != nil {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				cleanup[i]()
+			}
+		}
+	}()
 	ln, err := net.Listen("tcp", bcfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", bcfg.Listen, err)
 	}
-	st, err := startStages(ctx, cfg, opts.pluginDir, log)
+	cleanup = append(cleanup, func() { ln.Close() })
+	b, err := bus.Open(ctx, buscfg, log.With().Str("component", "bus").Logger())
 	if err != nil {
-		ln.Close()
 		return nil, err
 	}
-	s := &server{addr: ln.Addr(), hub: hub, stages: st, fed: make(chan struct{})}
-	s.runner = pipeline.NewRunner(st.specs, hub, log)
+	cleanup = append(cleanup, func() { b.Close() })
+	st, err := startStages(ctx, cfg, opts.pluginDir, b.State(), log)
+	if err != nil {
+		return nil, err
+	}
+	m := metrics.New()
+	s := &server{
+		addr: ln.Addr(), hub: hub, bus: b, metrics: m, health: metrics.NewHealth(), log: log, opts: opts,
+		stages: st, cfg: cfg, reloads: make(chan chan error), fed: make(chan struct{}),
+	}
+	s.pipe = pipeline.NewPipeline(st.specs, &feedSink{bus: b, metrics: m, log: log}, log)
+	s.pipe.SetObserver(m)
+	s.watchMetrics(s.pipe.Runner(), st)
+	s.health.Set("pipeline", errors.New("starting"))
+	s.health.Check("bus", b.Ready)
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !s.ready.Load() {
-			http.Error(w, "not ready: pipeline", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
+	mux.Handle("GET /healthz", s.health.Healthz())
+	mux.Handle("GET /readyz", s.health.Readyz())
+	mux.Handle("GET /metrics", m.Handler())
 	mux.Handle("/", hub.Handler())
 	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
@@ -117,29 +170,159 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		httpSrv.Shutdown(sctx) //nolint:errcheck // best effort on the way out
-		st.Close()
+		return nil
+	})
+	// The feed is the broadcast's source of truth: after a restart the hub
+	// rebuilds every match's history from it, numbering frames as before.
+	g.Go(func() error {
+		feed, err := b.ConsumeFeed(gctx)
+		if err != nil {
+			return err
+		}
+		for ev := range feed {
+			if err := hub.Publish(gctx, ev); err != nil {
+				if gctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("broadcast %s: %w", ev.ID, err)
+			}
+		}
+		return nil
+	})
+	sourcesDone := make(chan struct{})
+	g.Go(func() error {
+		loop := ingest.New(log, sources...)
+		loop.SetCounter(m)
+		if err := loop.Append(gctx, b); err != nil && gctx.Err() == nil {
+			log.Error().Err(err).Msg("ingest finished with errors")
+		}
+		close(sourcesDone)
 		return nil
 	})
 	g.Go(func() error {
-		events := make(chan event.Event, 1024)
-		loop := ingest.New(log, sources...)
-		ingestErr := make(chan error, 1)
-		go func() { ingestErr <- loop.Run(gctx, events) }()
-		s.ready.Store(true)
-		if err := s.runner.Run(gctx, events); err != nil {
-			if gctx.Err() != nil {
-				return nil
-			}
+		deliveries, err := b.ConsumeIngest(gctx)
+		if err != nil {
+			s.health.Set("pipeline", err)
 			return err
 		}
-		if err := <-ingestErr; err != nil && gctx.Err() == nil {
-			log.Error().Err(err).Msg("ingest finished with errors")
+		in := make(chan pipeline.Delivery)
+		go func() {
+			defer close(in)
+			for d := range deliveries {
+				select {
+				case in <- pipeline.Delivery{Event: d.Event, Ack: d.Ack}:
+				case <-gctx.Done():
+					return
+				}
+			}
+		}()
+		s.health.Set("pipeline", nil)
+		err = s.pipe.Run(gctx, in)
+		if gctx.Err() != nil {
+			return nil
+		}
+		if err == nil {
+			err = errors.New("pipeline: ingest log consumer stopped")
+		}
+		s.health.Set("pipeline", err)
+		return err
+	})
+	g.Go(func() error {
+		select {
+		case <-sourcesDone:
+		case <-gctx.Done():
+			return nil
+		}
+		if err := s.waitDrained(gctx); err != nil {
+			return nil
 		}
 		close(s.fed)
-		log.Info().Msg("all sources finished; still serving")
+		log.Info().Msg("all sources finished and the pipeline drained; still serving")
+		return nil
+	})
+	g.Go(func() error { s.reloader(gctx); return nil })
+	if opts.watch && opts.file != "" {
+		if err := s.watch(gctx, opts.file); err != nil {
+			log.Warn().Err(err).Msg("cannot watch the pipeline file; reload with SIGHUP")
+		}
+	}
+	g.Go(func() error {
+		<-gctx.Done()
+		// Stop the plugins, then the bus (after every consumer has
+		// stopped): its embedded server flushes the store on the way out.
+		s.mu.Lock()
+		s.stages.Close()
+		s.mu.Unlock()
 		return nil
 	})
 	return s, nil
+}
+
+// waitDrained returns once the ingest log has nothing left that the
+// pipeline has not acknowledged.
+func (s *server) waitDrained(ctx context.Context) error {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		n, err := s.bus.IngestPending(ctx)
+		if err == nil && n == 0 && s.pipe.Runner().Backlog() == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// feedSink publishes the pipeline's output to the durable feed. A failed
+// publish is retried until it succeeds or the server stops: the input is
+// acknowledged only after its results are in the feed.
+type feedSink struct {
+	bus     *bus.Bus
+	metrics *metrics.Metrics
+	log     zerolog.Logger
+}
+
+func (f *feedSink) Publish(ctx context.Context, ev event.Event) error {
+	for attempt := 0; ; attempt++ {
+		start := time.Now()
+		err := f.bus.PublishFeed(ctx, ev)
+		if err == nil {
+			f.metrics.FeedPublished(time.Since(start))
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		f.log.Error().Err(err).Str("event", ev.ID).Int("attempt", attempt+1).Msg("feed publish failed, retrying")
+		t := time.NewTimer(min(50*time.Millisecond<<min(attempt, 7), 5*time.Second))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// watchMetrics points the metrics at a runner's and its stages' counters;
+// it is called again after every reload, so counters stay monotonic.
+func (s *server) watchMetrics(r *pipeline.Runner, st *stages) {
+	s.metrics.WatchStages(func() []metrics.StageCounters {
+		var out []metrics.StageCounters
+		for _, c := range r.Stats() {
+			out = append(out, metrics.StageCounters{
+				Stage: c.Name, In: c.In.Load(), Out: c.Out.Load(), Dropped: c.Dropped.Load(),
+				Failures: c.Failures.Load(), Skipped: c.Skipped.Load(),
+			})
+		}
+		return out
+	})
+	s.metrics.WatchPlugins(st.counters)
+	s.metrics.WatchBacklog(func() int { return s.pipe.Runner().Backlog() })
+	s.metrics.WatchLanes(func() int { return s.pipe.Runner().Lanes() })
 }
 
 // Addr is the HTTP listen address.
@@ -149,5 +332,15 @@ func (s *server) Addr() string { return s.addr.String() }
 func (s *server) Fed() <-chan struct{} { return s.fed }
 
 // Wait blocks until the server stops (its context is cancelled or a part
-// fails) and returns the first failure.
-func (s *server) Wait() error { return s.group.Wait() }
+// fails), closes the bus, and returns the first failure.
+func (s *server) Wait() error {
+	err := s.group.Wait()
+	// The bus closes last, once nothing uses it: the embedded server
+	// flushes its store on the way out.
+	s.closeBus.Do(func() {
+		if cerr := s.bus.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	})
+	return err
+}
