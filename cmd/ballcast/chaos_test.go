@@ -82,7 +82,7 @@ log: {level: info, format: json}
 
 	var (
 		pluginKills, ballcastKills, exitsSeen, orphans int
-		bc                                                *chaosProc
+		bc                                             *chaosProc
 	)
 	start := time.Now()
 	var procs []*chaosProc
