@@ -46,7 +46,9 @@ func TestHealthCheckReplacesStoppedPlugin(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := start(t, Config{HealthInterval: 50 * time.Millisecond, HealthTimeout: 250 * time.Millisecond})
+			// A timeout generous enough that a loaded machine (race
+			// detector, parallel tests) never fails a healthy plugin.
+			s := start(t, Config{HealthInterval: 50 * time.Millisecond, HealthTimeout: time.Second})
 			pid := s.Pid()
 			gone := exited(t, s)
 			stopProcess(t, pid)
@@ -89,7 +91,7 @@ func TestHealthCheckReplacesStoppedPlugin(t *testing.T) {
 // do not go through the stage), so a slow batch is not mistaken for a hang.
 func TestHealthCheckSparesBusyPlugin(t *testing.T) {
 	t.Parallel()
-	s := start(t, Config{HealthInterval: 20 * time.Millisecond, HealthTimeout: 200 * time.Millisecond})
+	s := start(t, Config{HealthInterval: 20 * time.Millisecond, HealthTimeout: time.Second})
 	ctx, cancel := context.WithTimeout(t.Context(), 600*time.Millisecond)
 	defer cancel()
 	if _, err := s.Process(ctx, events("slow")); err != nil {

@@ -545,14 +545,14 @@ type exitedError struct{ error }
 func (e exitedError) Unwrap() error { return e.error }
 
 // withExit adds the exit status to the handshake error of a process that
-// ended on its own (waiting up to a second for it), since that is often
-// the reason ("exit status 2", a panic).
+// ended on its own (waiting up to 3 s for go-plugin to reap it), since that
+// is often the reason ("exit status 2", a panic).
 func withExit(err error, bridge *logBridge) error {
 	var exited exitedError
 	if !errors.As(err, &exited) {
 		return err
 	}
-	t := time.NewTimer(time.Second)
+	t := time.NewTimer(3 * time.Second)
 	defer t.Stop()
 	select {
 	case <-bridge.exited:

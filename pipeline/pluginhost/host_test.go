@@ -1,6 +1,7 @@
 package pluginhost
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,13 +17,20 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/plugins/dedup"
 	"github.com/ballcast/ballcast/plugins/sdk"
+	"github.com/ballcast/ballcast/plugins/stats"
 )
 
 // The test binary doubles as the plugin (go-plugin's helper-process trick):
 // with BALLCAST_TEST_PLUGIN set it serves a test stage instead of testing.
 func TestMain(m *testing.M) {
-	if name := os.Getenv("BALLCAST_TEST_PLUGIN"); name != "" {
+	switch name := os.Getenv("BALLCAST_TEST_PLUGIN"); name {
+	case "":
+	case "stats", "dedup": // the real built-in stages
+		sdk.Serve(map[string]sdk.Stage{"stats": stats.New(), "dedup": dedup.New()}[name], nil)
+		os.Exit(0)
+	default:
 		sdk.Serve(&testStage{mode: name}, nil)
 		os.Exit(0)
 	}
@@ -74,6 +82,11 @@ func (s *testStage) count(ctx context.Context, ev *sdk.Event) ([]*sdk.Event, err
 		return nil, err
 	}
 	ev.Id = fmt.Sprintf("%s#%d", ev.GetId(), n)
+	if strings.HasPrefix(ev.GetId(), "big-write") { // a value of several MB from plugin to host
+		if err := s.store.Put(ctx, ev.GetMatch()+"/big", bytes.Repeat([]byte{7}, 5<<20)); err != nil {
+			return nil, err
+		}
+	}
 	return []*sdk.Event{ev}, nil
 }
 

@@ -98,4 +98,10 @@ func TestStoreLargeValue(t *testing.T) {
 	if got := processOne(t, s, "b", "m"); got != "b#42" {
 		t.Fatalf("got %s, want b#42", got)
 	}
+	if got := processOne(t, s, "big-write", "m"); got != "big-write#43" {
+		t.Fatalf("got %s, want big-write#43", got)
+	}
+	if v, ok, err := st.Get(t.Context(), "counter/m/big"); err != nil || !ok || len(v) != 5<<20 {
+		t.Fatalf("store has %d bytes, %v, %v; want 5 MB", len(v), ok, err)
+	}
 }
