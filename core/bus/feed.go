@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ballcast/ballcast/core/event"
@@ -50,7 +51,10 @@ func (b *Bus) ConsumeFeed(ctx context.Context) (<-chan event.Event, error) {
 		defer stop()
 		defer it.Stop()
 		for {
-			msg, err := it.Next()
+			msg, err := it.Next(jetstream.NextMaxWait(nextWait))
+			if errors.Is(err, nats.ErrTimeout) {
+				continue
+			}
 			if err != nil {
 				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
 					return

@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
@@ -16,6 +18,14 @@ import (
 
 // deliveryBuffer is the capacity of ConsumeIngest's channel.
 const deliveryBuffer = 64
+
+// nextWait bounds each wait of a consumer loop for the next message. The
+// client library decides whether to ask the server for more only when a
+// wait starts, and can skip that while its previous request is still being
+// sent (seen under CPU load): a wait that never ended would then stall
+// delivery until the missed-heartbeat check, about 30s later. Waking up
+// every second makes it ask again.
+const nextWait = time.Second
 
 // LastSeq returns the Seq of the last entry appended for match, or 0 when
 // the log holds none (never appended, or expired by Retention).
@@ -208,9 +218,11 @@ type ingestLoop struct {
 
 func (c *ingestLoop) run(ctx context.Context) {
 	for {
-		msg, err := c.it.Next()
+		msg, err := c.it.Next(jetstream.NextMaxWait(nextWait))
 		if err != nil {
 			switch {
+			case errors.Is(err, nats.ErrTimeout):
+				continue
 			case errors.Is(err, jetstream.ErrMsgIteratorClosed):
 				return
 			case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
