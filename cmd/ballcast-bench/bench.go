@@ -54,6 +54,8 @@ type bench struct {
 	inBytes float64         // mean wire size of an input event
 	outSum  atomic.Int64    // wire bytes of live-pipeline outputs
 	outN    atomic.Int64
+
+	durableTime time.Duration // spent on section g, all rounds
 }
 
 // round is one round's raw figures, by figure name.
@@ -97,6 +99,7 @@ func measure(ctx context.Context, opts options, progress io.Writer) (*result, er
 	res.Settings = settings{
 		Runs: opts.runs, Events: opts.events, Matches: len(b.tput), ThroughputEvents: count(b.tput),
 		Batch: batchSize, Data: opts.data, EventBytesIn: b.inBytes,
+		DurableSeconds: b.durableTime.Seconds(),
 	}
 	if n := b.outN.Load(); n > 0 {
 		res.Settings.EventBytesOut = float64(b.outSum.Load()) / float64(n)
@@ -199,7 +202,7 @@ func (b *bench) round(ctx context.Context, n int) (round, error) {
 		if p.tr == "" {
 			stages, err = inProcess(ctx, p.stages)
 		} else {
-			stages, err = b.startPipeline(ctx, p.stages, p.tr)
+			stages, err = b.startPipeline(ctx, p.stages, p.tr, nil)
 		}
 		if err != nil {
 			return nil, err
@@ -219,6 +222,13 @@ func (b *bench) round(ctx context.Context, n int) (round, error) {
 			return nil, fmt.Errorf("ballcast-bench: %s pipeline: %w", p.key, err)
 		}
 	}
+
+	// g. the durable log, right after the in-memory figures it is read against.
+	t0 := time.Now()
+	if err := b.durable(ctx, r, tag); err != nil {
+		return nil, err
+	}
+	b.durableTime += time.Since(t0)
 	return r, nil
 }
 
@@ -232,20 +242,22 @@ func (b *bench) command(name string) func() *exec.Cmd {
 	return func() *exec.Cmd { return exec.Command(b.opts.self, "plugin", "serve", name) }
 }
 
-func (b *bench) startStage(ctx context.Context, name string, tr pluginhost.Transport) (*pluginhost.Stage, error) {
+// startStage starts the named plugin; a nil store gives it pluginhost's
+// in-memory store.
+func (b *bench) startStage(ctx context.Context, name string, tr pluginhost.Transport, store pluginhost.Store) (*pluginhost.Stage, error) {
 	var cfg []byte
 	if c, ok := pluginConfig[name]; ok {
 		cfg = []byte(c)
 	}
 	return pluginhost.Start(ctx, pluginhost.Config{
-		Stage: name, Plugin: name, Command: b.command(name), Config: cfg, Transport: tr,
+		Stage: name, Plugin: name, Command: b.command(name), Config: cfg, Transport: tr, Store: store,
 	}, zerolog.Nop())
 }
 
-func (b *bench) startPipeline(ctx context.Context, names []string, tr pluginhost.Transport) ([]pipeline.Stage, error) {
+func (b *bench) startPipeline(ctx context.Context, names []string, tr pluginhost.Transport, store pluginhost.Store) ([]pipeline.Stage, error) {
 	var stages []pipeline.Stage
 	for _, n := range names {
-		s, err := b.startStage(ctx, n, tr)
+		s, err := b.startStage(ctx, n, tr, store)
 		if err != nil {
 			closeAll(stages)
 			return nil, fmt.Errorf("ballcast-bench: %w", err)
@@ -281,7 +293,7 @@ func (b *bench) startTime(ctx context.Context, name string) (time.Duration, erro
 	var samples []time.Duration
 	for range b.opts.starts {
 		t0 := time.Now()
-		s, err := b.startStage(ctx, name, pluginhost.TransportStream)
+		s, err := b.startStage(ctx, name, pluginhost.TransportStream, nil)
 		if err != nil {
 			return 0, fmt.Errorf("ballcast-bench: %w", err)
 		}
@@ -351,7 +363,7 @@ func (b *bench) bareUnary(ctx context.Context) ([]time.Duration, error) {
 
 // hostEcho times one-event pluginhost.Stage.Process calls on the echo plugin.
 func (b *bench) hostEcho(ctx context.Context, tr pluginhost.Transport) ([]time.Duration, error) {
-	s, err := b.startStage(ctx, "echo", tr)
+	s, err := b.startStage(ctx, "echo", tr, nil)
 	if err != nil {
 		return nil, fmt.Errorf("ballcast-bench: %w", err)
 	}
@@ -464,11 +476,7 @@ func (b *bench) liveLatency(ctx context.Context, specs []pipeline.Spec, match st
 	errc := make(chan error, 1)
 	go func() { errc <- runner.Run(ctx, in) }()
 
-	var evs []event.Event
-	for pass := 0; len(evs) < warmup+b.opts.events; pass++ {
-		evs = append(evs, relabel(b.match, fmt.Sprintf("%s-%d", match, pass))...)
-	}
-	evs = evs[:warmup+b.opts.events]
+	evs := b.liveEvents(match)
 	samples := make([]time.Duration, 0, b.opts.events)
 	timer := time.NewTimer(callLimit)
 	defer timer.Stop()
@@ -511,6 +519,17 @@ func (b *bench) liveLatency(ctx context.Context, specs []pipeline.Spec, match st
 		return nil, 0, runnerStopped(err)
 	}
 	return samples, cpu, nil
+}
+
+// liveEvents is the input of a live-latency series: warmup plus -events
+// events of the bundled match in order, replayed under match-pass IDs
+// when the match is too short.
+func (b *bench) liveEvents(match string) []event.Event {
+	var evs []event.Event
+	for pass := 0; len(evs) < warmup+b.opts.events; pass++ {
+		evs = append(evs, relabel(b.match, fmt.Sprintf("%s-%d", match, pass))...)
+	}
+	return evs[:warmup+b.opts.events]
 }
 
 // runnerStopped explains an early end of Runner.Run; round adds the prefix.

@@ -55,6 +55,35 @@ func TestQuickRun(t *testing.T) {
 			}
 		}
 	}
+	// Section g, the durable log: its own rows, against the in-memory
+	// figures of the same round, must be there and positive (the loop
+	// above checks them too; this says which ones are the point).
+	for name, ref := range map[string]string{
+		"durable.live.p50":    "live.stream.p50",
+		"durable.live.p99":    "live.stream.p99",
+		"durable.live_rt.p50": "ref.bare_unary.p50",
+		"durable.tput":        "tput.stream",
+		"bus.round_trip.p50":  "ref.bare_unary.p50",
+		"bus.round_trip.p99":  "ref.bare_unary.p99",
+		"cpu.durable_live":    "cpu.live_stream",
+	} {
+		f, ok := got[name]
+		if !ok {
+			t.Errorf("durable-log figure %s missing", name)
+			continue
+		}
+		if f.Ref != ref || !(f.Value > 0) || !(f.Ratio > 0) {
+			t.Errorf("durable-log figure %s = %v (ratio %v to %q), want a positive value and ratio to %s", name, f.Value, f.Ratio, f.Ref, ref)
+		}
+	}
+	if f := got["durable.live_puts"]; !(f.Value > 0) {
+		t.Errorf("durable.live_puts = %v: the plugins stored no state in the bus's KV bucket", f.Value)
+	}
+	t.Logf("durable-log figures took %.1f s of %.1f s", res.Settings.DurableSeconds, res.ElapsedSeconds)
+	if !(res.Settings.DurableSeconds > 0) {
+		t.Errorf("settings.durable_seconds = %v, want > 0", res.Settings.DurableSeconds)
+	}
+
 	if res.Settings.Runs != 1 || res.Settings.Events != 50 || res.Settings.ThroughputEvents <= 0 {
 		t.Errorf("settings = %+v, want 1 run of 50 events and some throughput events", res.Settings)
 	}

@@ -38,6 +38,7 @@ type settings struct {
 	Data             string  `json:"data,omitempty"`
 	EventBytesIn     float64 `json:"event_bytes_in"`  // mean wire size of an event of the bundled match
 	EventBytesOut    float64 `json:"event_bytes_out"` // the same after stats and commentary (live stream figure)
+	DurableSeconds   float64 `json:"durable_seconds"` // wall time of the durable-log figures (section g), all rounds
 }
 
 // figure is one reported number: the median over the runs of its value and
@@ -119,6 +120,40 @@ var sections = []section{
 		{"cmp.live_p99", "live p99: unary ÷ stream", "×", ""},
 		{"cmp.tput", "throughput: stream ÷ unary", "×", ""},
 	}},
+	{"g. durable log: Append → ingest log → dedup→stats→commentary (stream) → PublishFeed → ConsumeFeed", []figureSpec{
+		{"durable.live.p50", "live ball, durable log          p50", "µs", "live.stream.p50"},
+		{"durable.live.p99", "live ball, durable log          p99", "µs", "live.stream.p99"},
+		{"durable.live_rt.p50", "the same in echo round trips    p50", "µs", "ref.bare_unary.p50"},
+		{"durable.live_rt.p99", "the same in echo round trips    p99", "µs", "ref.bare_unary.p99"},
+		{"durable.live_append.p50", "live: its Append                p50", "µs", "durable.live.p50"},
+		{"durable.live_publish.p50", "live: one PublishFeed           p50", "µs", "durable.live.p50"},
+		{"durable.live_put.p50", "live: one state Put (KV bucket) p50", "µs", "durable.live.p50"},
+		{"durable.live_puts", "live: state Puts per ball", "/ball", ""},
+		{"durable.tput", "replay, durable log", "events/s", "tput.stream"},
+		{"durable.tput_append_busy", "replay: Appends in flight (one appender)", "×", ""},
+		{"durable.tput_publish_busy", "replay: PublishFeeds in flight", "×", ""},
+		{"durable.tput_put_busy", "replay: state Puts in flight", "×", ""},
+		{"bus.round_trip.p50", "bus alone: round trip           p50", "µs", "ref.bare_unary.p50"},
+		{"bus.round_trip.p99", "bus alone: round trip           p99", "µs", "ref.bare_unary.p99"},
+		{"bus.append.p50", "bus alone: 1. Append            p50", "µs", "bus.round_trip.p50"},
+		{"bus.deliver.p50", "bus alone: 2. then ConsumeIngest p50", "µs", "bus.round_trip.p50"},
+		{"bus.publish.p50", "bus alone: 3. PublishFeed + Ack p50", "µs", "bus.round_trip.p50"},
+		{"bus.feed.p50", "bus alone: 4. then ConsumeFeed  p50", "µs", "bus.round_trip.p50"},
+		{"bus.put.p50", "bus alone: state Put of 3 KB    p50", "µs", "bus.round_trip.p50"},
+		{"pub.sync", "publish to the feed, one at a time", "events/s", "pub.sync"},
+		{"pub.async", "publish to the feed, 256 in flight", "events/s", "pub.sync"},
+		{"cpu.durable_live", "CPU per live ball, durable log", "µs", "cpu.live_stream"},
+		{"cpu.durable_tput", "CPU per replayed event, durable log", "µs", "cpu.tput_stream"},
+		{"cpu.bus", "CPU per bus-alone round trip", "µs", "cpu.live_stream"},
+		{"cpu.pub_sync", "CPU per publish, one at a time", "µs", "cpu.pub_sync"},
+		{"cpu.pub_async", "CPU per publish, 256 in flight", "µs", "cpu.pub_sync"},
+	}},
+}
+
+// copies are figures shown twice, against two references: {name, source}.
+var copies = [][2]string{
+	{"durable.live_rt.p50", "durable.live.p50"},
+	{"durable.live_rt.p99", "durable.live.p99"},
 }
 
 // comparisons derives the cmp.* figures of a round: {name, numerator, denominator}.
@@ -131,6 +166,9 @@ var comparisons = [][3]string{
 
 func summarise(rounds []round) *result {
 	for _, r := range rounds {
+		for _, c := range copies {
+			r[c[0]] = r[c[1]]
+		}
 		for _, c := range comparisons {
 			r[c[0]] = safeDiv(r[c[1]], r[c[2]])
 		}
@@ -213,7 +251,7 @@ func writeTable(w io.Writer, res *result) {
 		}
 		fmt.Fprintf(w, row, f.Label, formatValue(f.Value), f.Unit, ratio, ref)
 	}
-	fmt.Fprintf(w, "\ntook %.1f s\n", res.ElapsedSeconds)
+	fmt.Fprintf(w, "\ntook %.1f s, of which %.1f s for the durable log (g)\n", res.ElapsedSeconds, s.DurableSeconds)
 }
 
 func formatValue(v float64) string {
