@@ -6,10 +6,13 @@
 // config); several lanes may call Process concurrently and each gets its own
 // batch's result. When the process crashes, hangs past the stage timeout or
 // its stream breaks, the in-flight batches fail with an error naming the
-// stage, the plugin and what happened, and the next Process call starts a
-// fresh process (with backoff), configures it and carries on. A process
-// that stops answering go-plugin's gRPC health check (stopped, wedged) is
-// killed the same way, even between calls.
+// stage, the plugin and what happened, and a fresh process is started at
+// once (with backoff), configured, and carries on; callers wait for it as
+// long as their deadline allows. A failure counts once per process towards
+// the backoff, however many lanes saw it, and the restart is not bounded by
+// any caller's deadline, so a busy stage with short timeouts restarts
+// promptly. A process that stops answering go-plugin's gRPC health check
+// (stopped, wedged) is killed the same way, even between calls.
 //
 // The host serves each process the stage's state Store through go-plugin's
 // GRPCBroker, so a restarted plugin continues where the old one stopped.
@@ -96,13 +99,14 @@ type Stage struct {
 	log   zerolog.Logger
 	store stageStore
 
-	mu       sync.Mutex // guards the fields below; held while (re)starting
-	inst     *instance
-	desc     sdk.Description
-	starts   int
-	failures int // consecutive failed starts or batches
-	lastFail time.Time
-	closed   bool
+	mu         sync.Mutex // guards the fields below; never held while a process starts
+	inst       *instance
+	desc       sdk.Description
+	failures   int // consecutive process deaths and failed starts
+	lastFail   time.Time
+	restarting *restartOp // the restart in progress, if any
+	closed     bool
+	closing    chan struct{} // closed by Close: abandons a restart's backoff
 
 	restarts       atomic.Int64
 	healthFailures atomic.Int64
@@ -168,14 +172,12 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Stage, error) 
 		cfg.HealthTimeout = 2 * time.Second
 	}
 	log = log.With().Str("stage", cfg.Stage).Str("plugin", cfg.Plugin).Logger()
-	s := &Stage{cfg: cfg, log: log, store: newStageStore(cfg.Store, cfg.Stage)}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	inst, err := s.start(ctx)
+	s := &Stage{cfg: cfg, log: log, store: newStageStore(cfg.Store, cfg.Stage), closing: make(chan struct{})}
+	inst, desc, err := s.start(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s.inst = inst
+	s.inst, s.desc = inst, desc
 	return s, nil
 }
 
@@ -248,10 +250,7 @@ func (s *Stage) fail(inst *instance, err error) error {
 	if timedOut {
 		inst.kill(causeTimeout, func() { s.timeouts.Add(1) })
 	}
-	s.mu.Lock()
-	s.failures++
-	s.lastFail = time.Now()
-	s.mu.Unlock()
+	s.countFailure(inst)
 	what := err.Error()
 	if inst.dead() {
 		if inst.stream != nil {
@@ -337,10 +336,7 @@ func (s *Stage) watch(ctx context.Context, inst *instance) {
 			continue
 		}
 		inst.kill(causeHealth, func() {
-			s.mu.Lock() // a plugin that keeps hanging is restarted with backoff
-			s.failures++
-			s.lastFail = time.Now()
-			s.mu.Unlock()
+			s.countFailure(inst) // a plugin that keeps hanging is restarted with backoff
 			n := s.healthFailures.Add(1)
 			s.log.Error().Int("pid", inst.pid).Str("reason", reason).Int64("health_failures", n).
 				Msg("plugin failed its health check, killed")
@@ -349,41 +345,133 @@ func (s *Stage) watch(ctx context.Context, inst *instance) {
 	}
 }
 
-// instance returns a live plugin instance, restarting the process with
-// backoff if the last one died.
-func (s *Stage) instance(ctx context.Context) (*instance, error) {
+// countFailure adds inst's failure to the backoff count, once per process:
+// every lane whose call was in flight on a dying process reports it, and a
+// busy stage has many lanes.
+func (s *Stage) countFailure(inst *instance) {
+	inst.mu.Lock()
+	first := !inst.failed
+	inst.failed = true
+	inst.mu.Unlock()
+	if !first {
+		return
+	}
+	s.mu.Lock()
+	s.failures++
+	s.lastFail = time.Now()
+	s.mu.Unlock()
+}
+
+// restartWhenGone restarts the plugin as soon as inst's stream breaks
+// (the process crashed, was killed, or failed its health check), so the
+// next batch does not wait for a process to start. Instances the host
+// replaces or closes on purpose are left alone.
+func (s *Stage) restartWhenGone(inst *instance) {
+	<-inst.done
+	if c := inst.cause(); c == causeRestart || c == causeClosed {
+		return
+	}
+	// Let go-plugin reap it first, so a crash is logged with its status.
+	inst.exitsWithin(time.Second)
+	s.countFailure(inst)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed || s.inst != inst || s.restarting != nil {
+		return
+	}
+	s.noteDeath(inst)
+	inst.kill(causeRestart, nil)
+	s.inst = nil
+	s.restarting = &restartOp{done: make(chan struct{})}
+	go s.restart(s.restarting)
+}
+
+// restartOp is one restart in progress; callers needing the plugin wait
+// for done.
+type restartOp struct {
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+// instance returns a live plugin instance. When the last one died it
+// starts a restart (with backoff) on its own goroutine, bounded by
+// StartTimeout rather than by the caller's deadline, and waits for it as
+// long as ctx allows: concurrent callers share one restart, and a short
+// call timeout can neither starve nor repeat it.
+func (s *Stage) instance(ctx context.Context) (*instance, error) {
+	s.mu.Lock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil, ErrClosed
 	}
 	if s.inst != nil && !s.inst.dead() {
-		return s.inst, nil
+		inst := s.inst
+		s.mu.Unlock()
+		return inst, nil
 	}
-	if s.inst != nil {
-		s.noteDeath(s.inst)
-		s.inst.kill(causeRestart, nil)
-		s.inst = nil
+	op := s.restarting
+	if op == nil {
+		if s.inst != nil {
+			s.noteDeath(s.inst)
+			s.inst.kill(causeRestart, nil)
+			s.inst = nil
+		}
+		op = &restartOp{done: make(chan struct{})}
+		s.restarting = op
+		go s.restart(op)
 	}
-	if wait := s.backoff() - time.Since(s.lastFail); wait > 0 {
+	s.mu.Unlock()
+	select {
+	case <-op.done:
+		if op.err != nil {
+			return nil, op.err
+		}
+		return s.instance(ctx)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("pluginhost: stage %s (plugin %s): waiting for the plugin to restart: %w", s.cfg.Stage, s.cfg.Plugin, ctx.Err())
+	}
+}
+
+// restart waits out the backoff, starts a process and installs it.
+func (s *Stage) restart(op *restartOp) {
+	defer close(op.done)
+	s.mu.Lock()
+	wait := s.backoff() - time.Since(s.lastFail)
+	s.mu.Unlock()
+	if wait > 0 {
 		t := time.NewTimer(wait)
 		select {
-		case <-ctx.Done():
+		case <-s.closing:
 			t.Stop()
-			return nil, fmt.Errorf("pluginhost: stage %s (plugin %s): waiting to restart: %w", s.cfg.Stage, s.cfg.Plugin, ctx.Err())
 		case <-t.C:
 		}
 	}
-	inst, err := s.start(ctx)
-	if err != nil {
+	var (
+		inst *instance
+		desc sdk.Description
+	)
+	select {
+	case <-s.closing:
+		op.err = ErrClosed
+	default:
+		inst, desc, op.err = s.start(context.Background())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.restarting = nil
+	switch {
+	case op.err != nil:
 		s.failures++
 		s.lastFail = time.Now()
-		return nil, err
+		s.log.Error().Err(op.err).Int("failures", s.failures).Msg("plugin restart failed")
+	case s.closed:
+		inst.close()
+		op.err = ErrClosed
+	default:
+		s.inst, s.desc = inst, desc
+		n := s.restarts.Add(1)
+		s.log.Warn().Int("pid", inst.pid).Int64("restarts", n).Msg("plugin restarted")
 	}
-	s.inst = inst
-	s.restarts.Add(1)
-	s.log.Warn().Int("pid", inst.pid).Int64("restarts", s.restarts.Load()).Msg("plugin restarted")
-	return inst, nil
 }
 
 func (s *Stage) backoff() time.Duration {
@@ -394,15 +482,15 @@ func (s *Stage) backoff() time.Duration {
 	return min(d, s.cfg.MaxBackoff)
 }
 
-// start launches a process; s.mu is held.
-func (s *Stage) start(ctx context.Context) (*instance, error) {
-	s.starts++
+// start launches, describes and configures a process. It touches no
+// guarded field, so s.mu is not held while a process starts.
+func (s *Stage) start(ctx context.Context) (*instance, sdk.Description, error) {
 	bridge, hlog := newLogBridge(s.log)
 	cmd := s.cfg.Command()
 	client := newClient(cmd, s.cfg.Checksum, hlog, s.cfg.StartTimeout)
-	fail := func(op string, err error) (*instance, error) {
+	fail := func(op string, err error) (*instance, sdk.Description, error) {
 		client.Kill()
-		return nil, fmt.Errorf("pluginhost: stage %s (plugin %s): %s: %w", s.cfg.Stage, s.cfg.Plugin, op, err)
+		return nil, sdk.Description{}, fmt.Errorf("pluginhost: stage %s (plugin %s): %s: %w", s.cfg.Stage, s.cfg.Plugin, op, err)
 	}
 	stub, err := dispense(client, cmd.Path, s.cfg.Checksum)
 	if err != nil {
@@ -418,7 +506,7 @@ func (s *Stage) start(ctx context.Context) (*instance, error) {
 	if err != nil {
 		return fail("describe", err)
 	}
-	s.desc = sdk.Description{Name: d.GetName(), Version: d.GetVersion(), Description: d.GetDescription(), ConfigSchema: d.GetConfigSchema()}
+	desc := sdk.Description{Name: d.GetName(), Version: d.GetVersion(), Description: d.GetDescription(), ConfigSchema: d.GetConfigSchema()}
 	storeID := serveStore(hc, s.store)
 	if _, err := stub.Configure(cctx, &pb.ConfigureRequest{StageName: s.cfg.Stage, ConfigJson: s.cfg.Config, StateBrokerId: storeID}); err != nil {
 		return fail("configure", err)
@@ -439,10 +527,11 @@ func (s *Stage) start(ctx context.Context) (*instance, error) {
 		}
 		inst.stream = stream
 		go inst.receive()
+		go s.restartWhenGone(inst)
 	}
 	go s.watch(ictx, inst)
-	s.log.Debug().Int("pid", inst.pid).Str("version", s.desc.Version).Msg("plugin started")
-	return inst, nil
+	s.log.Debug().Int("pid", inst.pid).Str("version", desc.Version).Msg("plugin started")
+	return inst, desc, nil
 }
 
 // newClient configures go-plugin for one start of a plugin process.
@@ -622,11 +711,20 @@ func Describe(ctx context.Context, cmd *exec.Cmd, checksum []byte, log zerolog.L
 // Close stops the plugin process.
 func (s *Stage) Close(context.Context) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
 	s.closed = true
+	close(s.closing)
+	op := s.restarting
 	if s.inst != nil {
 		s.inst.close()
 		s.inst = nil
+	}
+	s.mu.Unlock()
+	if op != nil {
+		<-op.done // a process being started is stopped by restart itself
 	}
 	return nil
 }
@@ -643,12 +741,13 @@ type instance struct {
 	stream pb.Stage_StreamClient
 	sendMu sync.Mutex // serialises stream.Send
 
-	mu      sync.Mutex // guards pending, nextID, err, why, counted
+	mu      sync.Mutex // guards pending, nextID, err, why, counted, failed
 	pending map[uint64]chan *pb.BatchResult
 	nextID  uint64
 	err     error
 	why     string        // why the host killed it; "" if it did not
 	counted bool          // its death was seen (and counted as a crash if why is "")
+	failed  bool          // its failure was added to the stage's backoff count
 	done    chan struct{} // closed when the stream is gone
 	killed  atomic.Bool
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -315,4 +316,74 @@ func TestStartErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBusyStageRestartsOnce kills the plugin while many lanes keep calling
+// it with short deadlines, as a busy pipeline does. The process must be
+// replaced once and promptly: a failure counts once per process, not once
+// per caller, and the restart is not bounded by any caller's deadline (a
+// per-call count once pushed the backoff past every call timeout, and the
+// stage never restarted).
+func TestBusyStageRestartsOnce(t *testing.T) {
+	t.Parallel()
+	s, err := Start(t.Context(), Config{Stage: "upper", Plugin: "test-echo", Command: command("echo"),
+		MinBackoff: 200 * time.Millisecond, MaxBackoff: 10 * time.Second}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	pid := s.Pid()
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	var ok atomic.Int64
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				cctx, ccancel := context.WithTimeout(ctx, time.Second)
+				if _, err := s.Process(cctx, events("x")); err == nil {
+					ok.Add(1)
+				}
+				ccancel()
+			}
+		}()
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	before := ok.Load()
+	deadline := time.Now().Add(15 * time.Second)
+	for ok.Load() < before+100 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // sampling a counter against a deadline
+	}
+	cancel()
+	wg.Wait()
+	if ok.Load() < before+100 {
+		t.Fatalf("the stage did not recover within 15s of the kill (stats %+v)", s.Stats())
+	}
+	if st := s.Stats(); st.Restarts != 1 || st.Crashes != 1 {
+		t.Fatalf("stats %+v, want exactly 1 crash and 1 restart", st)
+	}
+	t.Logf("recovered %v after the kill", time.Since(killed).Round(time.Millisecond))
+}
+
+// TestIdlePluginIsReplacedAtOnce kills a plugin nobody is calling: a new
+// process is started without waiting for the next batch.
+func TestIdlePluginIsReplacedAtOnce(t *testing.T) {
+	t.Parallel()
+	s := start(t, Config{})
+	pid := s.Pid()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if p := s.Pid(); p != 0 && p != pid {
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // sampling a pid against a deadline
+	}
+	t.Fatalf("no new process 15s after the idle plugin was killed (stats %+v)", s.Stats())
 }
