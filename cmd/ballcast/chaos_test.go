@@ -41,7 +41,7 @@ func planFromEnv() chaosPlan {
 	if os.Getenv("BALLCAST_CHAOS") == "1" {
 		return chaosPlan{matches: 4, pluginKills: 60, ballcastKills: 4, speed: "15ms"}
 	}
-	return chaosPlan{matches: 2, pluginKills: 8, ballcastKills: 1, speed: "4ms"}
+	return chaosPlan{matches: 2, pluginKills: 8, ballcastKills: 1, speed: "15ms"}
 }
 
 // TestChaos replays real matches while killing plugin processes and
@@ -186,14 +186,18 @@ log: {level: info, format: json}
 	}
 	t.Logf("%.1fs: streams checked", time.Since(start).Seconds())
 	kids := bc.plugins(t, chaosStages)
+	c.Close()
 	bc.stop(t)
-	orphans += waitGone(kids, 10*time.Second)
 	t.Logf("%.1fs: stopped", time.Since(start).Seconds())
+	orphans += waitGone(kids, 10*time.Second)
 	if orphans > 0 {
 		t.Errorf("%d plugin processes outlived their ballcast", orphans)
 	}
 	restarts := 0
-	for _, p := range procs {
+	for i, p := range procs {
+		if d := os.Getenv("BALLCAST_CHAOS_LOGS"); d != "" {
+			os.WriteFile(filepath.Join(d, fmt.Sprintf("ballcast-%d.log", i)), []byte(p.logs.String()), 0o644) //nolint:errcheck // debugging aid
+		}
 		restarts += strings.Count(p.logs.String(), `"message":"plugin restarted"`)
 	}
 	fmt.Printf("chaos: %d matches, %d balls, %d plugin kills (%d exits seen, %d plugin restarts), %d ballcast kills, %d orphans, losses %d, duplicates %d, out of order %d, %.1fs\n",

@@ -463,7 +463,14 @@ func (s *Stage) restart(op *restartOp) {
 	case op.err != nil:
 		s.failures++
 		s.lastFail = time.Now()
-		s.log.Error().Err(op.err).Int("failures", s.failures).Msg("plugin restart failed")
+		s.log.Error().Err(op.err).Int("failures", s.failures).Dur("next_attempt", s.backoff()).Msg("plugin restart failed")
+		if !s.closed {
+			// Keep trying in the background; callers waiting on this
+			// attempt get its error, later ones wait for the next.
+			next := &restartOp{done: make(chan struct{})}
+			s.restarting = next
+			go s.restart(next)
+		}
 	case s.closed:
 		inst.close()
 		op.err = ErrClosed

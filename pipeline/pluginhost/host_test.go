@@ -387,3 +387,38 @@ func TestIdlePluginIsReplacedAtOnce(t *testing.T) {
 	}
 	t.Fatalf("no new process 15s after the idle plugin was killed (stats %+v)", s.Stats())
 }
+
+// TestFailedRestartIsRetried kills a plugin whose next two starts fail (the
+// binary is briefly not a plugin, as during an upgrade): the host keeps
+// trying with backoff on its own until a process serves again, without
+// any caller asking.
+func TestFailedRestartIsRetried(t *testing.T) {
+	t.Parallel()
+	var starts atomic.Int64
+	echo := command("echo")
+	s := start(t, Config{Command: func() *exec.Cmd {
+		if n := starts.Add(1); n == 2 || n == 3 {
+			return exec.Command("/bin/true")
+		}
+		return echo()
+	}})
+	pid := s.Pid()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if p := s.Pid(); p != 0 && p != pid {
+			if n := starts.Load(); n != 4 {
+				t.Fatalf("%d starts, want 4 (first, two failures, success)", n)
+			}
+			res, err := s.Process(t.Context(), events("back"))
+			if err != nil || res[0].Events[0].ID != "BACK" {
+				t.Fatalf("after the restarts: %v %+v", err, res)
+			}
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // sampling a pid against a deadline
+	}
+	t.Fatalf("no serving process 15s after the kill; %d starts (stats %+v)", starts.Load(), s.Stats())
+}
