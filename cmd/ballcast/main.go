@@ -2,11 +2,13 @@
 // provider feeds, runs every event through a pipeline of out-of-process
 // plugins and broadcasts the results to frontends.
 //
-//	ballcast run [-c pipeline.yaml]       run a pipeline (default: the bundled replay)
+//	ballcast run [-c pipeline.yaml]       run a pipeline (default: the bundled replay); SIGHUP reloads it
 //	ballcast validate FILE                check a pipeline file, every problem at once
 //	ballcast replay [-c FILE] MATCH.json… replay Cricsheet files as fast as possible
 //	ballcast scorecard MATCH.json [--json] final scorecard via the stats plugin
 //	ballcast simulate roanuz [FILE…]      a wire-exact Roanuz v5 simulator with fault injection
+//	ballcast plugin install PATH          install a plugin binary, recording its checksum in plugins.lock
+//	ballcast plugin list | remove NAME    show or remove installed plugins
 //	ballcast plugin serve NAME            serve a built-in plugin (used by ballcast itself)
 package main
 
@@ -52,13 +54,16 @@ func exitCode(err error) int {
 const usage = `usage: ballcast <command> [flags]
 
 commands:
-  run [-c FILE]             run a pipeline (default: replay the bundled match, page on :8080)
+  run [-c FILE] [--data-dir DIR]  run a pipeline (default: replay the bundled match, page on :8080);
+                            reloads FILE when it changes or on SIGHUP
   validate FILE             check a pipeline file and report every problem as file:line:col
   replay [-c FILE] FILE...  replay Cricsheet files through a pipeline as fast as possible
   scorecard FILE [--json]   print a match's final scorecard, computed by the stats plugin
   simulate roanuz [flags] [FILE...]  serve a wire-exact Roanuz v5 simulator replaying matches
+  plugin install PATH       install a plugin binary (checksum and schema into plugins.lock)
+  plugin list               list built-in and installed plugins
+  plugin remove NAME        remove an installed plugin
   plugin serve NAME         serve a built-in plugin over the plugin protocol
-  plugin list               list built-in plugins
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
