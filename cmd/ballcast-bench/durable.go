@@ -255,12 +255,12 @@ func (b *bench) durablePipeline(ctx context.Context, r round, tag func(string) s
 		matches[i] = relabel(m, fmt.Sprintf("%s-%d", prefix, i))
 	}
 	all := interleave(matches)
-	log := &timedLog{bus: bs}
+	ilog := &timedLog{bus: bs}
 	loop := ingest.New(zerolog.Nop(), &sliceSource{evs: all})
 	appended := make(chan error, 1)
 	cpu0 = cpuTime(sp)
 	t0 := time.Now()
-	go func() { appended <- loop.Append(ctx, log) }()
+	go func() { appended <- loop.Append(ctx, ilog) }()
 	for seen := 0; seen < len(all); {
 		timer.Reset(callLimit)
 		select {
@@ -289,7 +289,7 @@ func (b *bench) durablePipeline(ctx context.Context, r round, tag func(string) s
 	r["cpu.durable_tput"] = us((cpuTime(sp) - cpu0) / time.Duration(len(all)))
 	// How busy the single appender and the feed publishers were: the sum of
 	// their waits over the wall time (1 = one call in flight all along).
-	r["durable.tput_append_busy"] = float64(sum(log.appends.take())) / float64(elapsed)
+	r["durable.tput_append_busy"] = float64(sum(ilog.appends.take())) / float64(elapsed)
 	r["durable.tput_publish_busy"] = float64(sum(sink.publishes.take())) / float64(elapsed)
 	r["durable.tput_put_busy"] = float64(sum(store.puts.take())) / float64(elapsed)
 	return nil
@@ -341,18 +341,18 @@ func (b *bench) publishModes(ctx context.Context, r round, prefix string) error 
 	}
 	stream := jetstream.WithExpectStream("BALLCAST_FEED")
 
-	sync, err := msgs("sync")
+	one, err := msgs("sync")
 	if err != nil {
 		return err
 	}
 	cpu0, t0 := cpuTime(nil), time.Now()
-	for _, m := range sync {
+	for _, m := range one {
 		if _, err := js.PublishMsg(ctx, m, stream); err != nil {
 			return err
 		}
 	}
-	r["pub.sync"] = float64(len(sync)) / time.Since(t0).Seconds()
-	r["cpu.pub_sync"] = us((cpuTime(nil) - cpu0) / time.Duration(len(sync)))
+	r["pub.sync"] = float64(len(one)) / time.Since(t0).Seconds()
+	r["cpu.pub_sync"] = us((cpuTime(nil) - cpu0) / time.Duration(len(one)))
 
 	async, err := msgs("async")
 	if err != nil {

@@ -1,7 +1,8 @@
 // Command ballcast-bench prints the plugin-pipeline figures of
 // docs/benchmarks.md: the cost of one echo round trip, the latency of a live
-// ball through dedup → stats → commentary, replay throughput, and plugin
-// start time.
+// ball through dedup → stats → commentary, replay throughput, plugin start
+// time, and the same pipeline behind the durable log (core/bus, NATS
+// JetStream) as ballcast run wires it.
 //
 // Machines are shared and noisy, so every figure is printed next to a
 // reference measured in the same run, as a ratio, and each is the median of
