@@ -39,7 +39,7 @@ type chaosPlan struct {
 
 func planFromEnv() chaosPlan {
 	if os.Getenv("BALLCAST_CHAOS") == "1" {
-		return chaosPlan{matches: 4, pluginKills: 60, ballcastKills: 4, speed: "15ms"}
+		return chaosPlan{matches: 4, pluginKills: 60, ballcastKills: 4, speed: "20ms"}
 	}
 	return chaosPlan{matches: 2, pluginKills: 8, ballcastKills: 1, speed: "15ms"}
 }
@@ -193,15 +193,16 @@ log: {level: info, format: json}
 	if orphans > 0 {
 		t.Errorf("%d plugin processes outlived their ballcast", orphans)
 	}
-	restarts := 0
+	restarts, failedStarts := 0, 0
 	for i, p := range procs {
 		if d := os.Getenv("BALLCAST_CHAOS_LOGS"); d != "" {
 			os.WriteFile(filepath.Join(d, fmt.Sprintf("ballcast-%d.log", i)), []byte(p.logs.String()), 0o644) //nolint:errcheck // debugging aid
 		}
 		restarts += strings.Count(p.logs.String(), `"message":"plugin restarted"`)
+		failedStarts += strings.Count(p.logs.String(), `"message":"plugin restart failed"`)
 	}
-	fmt.Printf("chaos: %d matches, %d balls, %d plugin kills (%d exits seen, %d plugin restarts), %d ballcast kills, %d orphans, losses %d, duplicates %d, out of order %d, %.1fs\n",
-		len(files), balls, pluginKills, exitsSeen, restarts, ballcastKills, orphans, losses, dups, reorders, time.Since(start).Seconds())
+	fmt.Printf("chaos: %d matches, %d balls, %d plugin kills (%d exits seen, %d plugin restarts, %d starts killed before the handshake), %d ballcast kills, %d orphans, losses %d, duplicates %d, out of order %d, %.1fs\n",
+		len(files), balls, pluginKills, exitsSeen, restarts, failedStarts, ballcastKills, orphans, losses, dups, reorders, time.Since(start).Seconds())
 }
 
 // readStream subscribes to match from the start and reads its events until
