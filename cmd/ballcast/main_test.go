@@ -192,6 +192,21 @@ func TestEndToEndReplayThroughPluginProcesses(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("pipeline did not report the replay finished")
 	}
+	// Operators see the same in /metrics: every event through every stage,
+	// nothing left in the lanes, a commentary line per event.
+	n := len(want)
+	for _, re := range []string{
+		fmt.Sprintf(`ballcast_ingest_events_total\{source="replay"\} %d`, n),
+		fmt.Sprintf(`ballcast_stage_events_in_total\{stage="dedup"\} %d`, n),
+		fmt.Sprintf(`ballcast_stage_events_out_total\{stage="commentary"\} %d`, n),
+		`ballcast_lane_backlog_events 0`,
+		`ballcast_plugin_up\{plugin="stats",stage="stats"\} 1`,
+		`ballcast_stage_call_duration_seconds_count\{stage="stats"\} [1-9][0-9]*`,
+	} {
+		if err := waitMetric(srv, re); err != nil {
+			t.Error(err)
+		}
+	}
 	t.Logf("%d events, %d distinct commentary lines", len(frames), len(lines))
 }
 

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,7 +72,7 @@ func TestHotReload(t *testing.T) {
 			reloaded <- err
 			return
 		}
-		if err := waitMetric(srv, `ballcast_pipeline_reloads_total{result="failed"} 1`); err != nil {
+		if err := waitMetric(srv, `ballcast_pipeline_reloads_total\{result="failed"\} [1-9][0-9]*`); err != nil {
 			reloaded <- err
 			return
 		}
@@ -80,7 +82,7 @@ func TestHotReload(t *testing.T) {
 			reloaded <- err
 			return
 		}
-		reloaded <- waitMetric(srv, `ballcast_pipeline_reloads_total{result="ok"} 1`)
+		reloaded <- waitMetric(srv, `ballcast_pipeline_reloads_total\{result="ok"\} [1-9][0-9]*`)
 	}()
 
 	c := broadcasttest.Dial(t, "http://"+srv.Addr()+"/v1/ws")
@@ -124,21 +126,64 @@ func TestHotReload(t *testing.T) {
 	t.Logf("%d balls before the reload, %d after", before, after)
 }
 
-// waitMetric polls /metrics until it has line, or a deadline passes.
-func waitMetric(srv *server, line string) error {
+// waitMetric polls /metrics until a line matches re, or a deadline passes.
+func waitMetric(srv *server, re string) error {
+	return (&metricsURL{base: "http://" + srv.Addr()}).wait(re)
+}
+
+// TestSIGHUPReloads sends SIGHUP to a running ballcast process: the file is
+// reloaded (counted in /metrics), and a file broken meanwhile is refused
+// with the process still serving.
+func TestSIGHUPReloads(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "pipeline.yaml")
+	if err := os.WriteFile(file, []byte(reloadBase+"log: {format: json}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startChaosProc(t, file, filepath.Join(dir, "data"))
+	srv := &metricsURL{base: p.url}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.wait(`ballcast_pipeline_reloads_total\{result="ok"\} [1-9][0-9]*`); err != nil {
+		t.Fatalf("%v\n%s", err, tail(p.logs.String(), 3000))
+	}
+	if err := os.WriteFile(file, []byte("sources: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.wait(`ballcast_pipeline_reloads_total\{result="failed"\} [1-9][0-9]*`); err != nil {
+		t.Fatalf("%v\n%s", err, tail(p.logs.String(), 3000))
+	}
+	resp, err := http.Get(p.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz %d after a refused reload, want 200: the old pipeline must keep running", resp.StatusCode)
+	}
+}
+
+// metricsURL polls a server's /metrics.
+type metricsURL struct{ base string }
+
+// wait polls until a line of /metrics matches the regular expression re.
+func (m *metricsURL) wait(re string) error {
+	rx := regexp.MustCompile("(?m)^" + re + "$")
 	deadline := time.Now().Add(60 * time.Second)
-	var last string
 	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + srv.Addr() + "/metrics")
+		resp, err := http.Get(m.base + "/metrics")
 		if err == nil {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			last = string(b)
-			if strings.Contains(last, line) {
+			if rx.Match(b) {
 				return nil
 			}
 		}
 		time.Sleep(20 * time.Millisecond) // an HTTP poll against a deadline; nothing to wait on
 	}
-	return fmt.Errorf("metrics never showed %q", line)
+	return fmt.Errorf("metrics never showed %s", re)
 }

@@ -39,14 +39,15 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return errQuiet
 	}
 	log := newLogger(cfg.Log, stderr)
+	// SIGHUP reloads; registered first, so an early one cannot kill us.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	srv, err := startServer(ctx, cfg, serverOptions{listen: *listen, pluginDir: *pluginDir, file: *file, dataDir: *dataDir, watch: *file != ""}, log)
 	if err != nil {
 		return err
 	}
 	log.Info().Str("url", "http://"+srv.Addr()).Msg("serving the live page")
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	go func() {
 		for range hup {
 			log.Info().Msg("SIGHUP: reloading the pipeline")
