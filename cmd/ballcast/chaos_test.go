@@ -259,7 +259,14 @@ type chaosProc struct {
 
 func startChaosProc(t *testing.T, yml, data string) *chaosProc {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "run", "-c", yml, "--listen", "127.0.0.1:0", "--data-dir", data, "--plugin-dir", t.TempDir())
+	return startBallcast(t, "-c", yml, "--data-dir", data)
+}
+
+// startBallcast runs `ballcast run ARGS…` on a free loopback port and
+// returns once it serves.
+func startBallcast(t *testing.T, args ...string) *chaosProc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"run", "--listen", "127.0.0.1:0", "--plugin-dir", t.TempDir()}, args...)...)
 	cmd.Env = append(os.Environ(), "BALLCAST_TEST_AS_MAIN=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -20,6 +20,9 @@ import (
 // plugin that does not start leaves the running pipeline untouched; the
 // error says why. Reloads and failures are counted in metrics.
 func (s *server) Reload(ctx context.Context) error {
+	if s.opts.role == roleBroadcast {
+		return errors.New("reload: a broadcast node runs no pipeline")
+	}
 	reply := make(chan error, 1)
 	select {
 	case s.reloads <- reply:

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -30,6 +32,7 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	listen := fs.String("listen", "", "override broadcast.listen, e.g. :8080")
 	pluginDir := fs.String("plugin-dir", defaultPluginDir(), "directory of installed plugin binaries")
 	dataDir := fs.String("data-dir", "", "override bus.data_dir, where the embedded NATS server keeps the durable log")
+	role := fs.String("role", roleAll, "what this node runs: all, pipeline (sources and stages) or broadcast (frontends, from the feed of bus.url)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -43,7 +46,7 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	srv, err := startServer(ctx, cfg, serverOptions{listen: *listen, pluginDir: *pluginDir, file: *file, dataDir: *dataDir, watch: *file != ""}, log)
+	srv, err := startServer(ctx, cfg, serverOptions{listen: *listen, pluginDir: *pluginDir, file: *file, dataDir: *dataDir, watch: *file != "", role: *role}, log)
 	if err != nil {
 		return err
 	}
@@ -63,6 +66,7 @@ type serverOptions struct {
 	file      string // the pipeline file, re-read on reload; "" is the embedded default
 	dataDir   string // overrides bus.data_dir
 	watch     bool   // reload when file changes
+	role      string // roleAll (default), rolePipeline or roleBroadcast
 }
 
 // server is a running ballcast: sources → ingest log → pipeline → feed →
@@ -88,9 +92,28 @@ type server struct {
 	closeBus sync.Once
 }
 
-// startServer starts everything and returns once the HTTP listener is up
-// and every plugin has started.
+// Roles split the work of a deployment across nodes sharing one NATS
+// cluster (bus.url): pipeline nodes run sources and stages and write the
+// feed, broadcast nodes serve frontends from the feed. One node may do
+// both (the default).
+const (
+	roleAll       = "all"
+	rolePipeline  = "pipeline"
+	roleBroadcast = "broadcast"
+)
+
+var roles = []string{roleAll, rolePipeline, roleBroadcast}
+
+// startServer starts everything the node's role needs and returns once the
+// HTTP listener is up and every plugin has started.
 func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, log zerolog.Logger) (_ *server, err error) {
+	if opts.role == "" {
+		opts.role = roleAll
+	}
+	if !slices.Contains(roles, opts.role) {
+		return nil, usageError{fmt.Sprintf("run: role %q: want one of %s", opts.role, strings.Join(roles, ", "))}
+	}
+	runPipeline, runBroadcast := opts.role != roleBroadcast, opts.role != rolePipeline
 	var bcfg broadcast.Config
 	if err := cfg.Broadcast.Decode(&bcfg); err != nil {
 		return nil, err
@@ -108,9 +131,11 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 	if opts.dataDir != "" {
 		buscfg.DataDir = opts.dataDir
 	}
-	sources, err := buildSources(cfg, log)
-	if err != nil {
-		return nil, err
+	var sources []ingest.Source
+	if runPipeline {
+		if sources, err = buildSources(cfg, log); err != nil {
+			return nil, err
+		}
 	}
 	hub, err := broadcast.NewHub(bcfg, log)
 	if err != nil {
@@ -134,9 +159,11 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 		return nil, err
 	}
 	cleanup = append(cleanup, func() { b.Close() })
-	st, err := startStages(ctx, cfg, opts.pluginDir, b.State(), log)
-	if err != nil {
-		return nil, err
+	st := &stages{}
+	if runPipeline {
+		if st, err = startStages(ctx, cfg, opts.pluginDir, b.State(), log); err != nil {
+			return nil, err
+		}
 	}
 	m := metrics.New()
 	s := &server{
@@ -145,20 +172,19 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 	}
 	s.pipe = pipeline.NewPipeline(st.specs, &feedSink{bus: b, metrics: m, log: log}, log)
 	s.pipe.SetObserver(m)
-	s.watchMetrics(s.pipe.Runner(), st)
-	s.health.Set("pipeline", errors.New("starting"))
 	s.health.Check("bus", b.Ready)
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", s.health.Healthz())
 	mux.Handle("GET /readyz", s.health.Readyz())
 	mux.Handle("GET /metrics", m.Handler())
-	mux.Handle("/", hub.Handler())
+	if runBroadcast {
+		mux.Handle("/", hub.Handler())
+	}
 	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	g, gctx := errgroup.WithContext(ctx)
 	s.group = g
-	g.Go(func() error { return hub.Run(gctx) })
 	g.Go(func() error {
 		err := httpSrv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -173,16 +199,34 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 		httpSrv.Shutdown(sctx) //nolint:errcheck // best effort on the way out
 		return nil
 	})
-	// The feed is the broadcast's source of truth: after a restart the hub
-	// rebuilds every match's history from it, numbering frames as before.
+	if runBroadcast {
+		s.startBroadcast(gctx, g)
+	}
+	if runPipeline {
+		s.startPipeline(gctx, g, sources)
+	} else {
+		close(s.fed)
+	}
+	return s, nil
+}
+
+// startBroadcast serves frontends from the feed. The feed is the
+// broadcast's source of truth: after a restart the hub rebuilds every
+// match's history from it, numbering frames as before, and every broadcast
+// node of a deployment numbers them alike.
+func (s *server) startBroadcast(ctx context.Context, g *errgroup.Group) {
+	s.health.Set("broadcast", errors.New("starting"))
+	g.Go(func() error { return s.hub.Run(ctx) })
 	g.Go(func() error {
-		feed, err := b.ConsumeFeed(gctx)
+		feed, err := s.bus.ConsumeFeed(ctx)
 		if err != nil {
+			s.health.Set("broadcast", err)
 			return err
 		}
+		s.health.Set("broadcast", nil)
 		for ev := range feed {
-			if err := hub.Publish(gctx, ev); err != nil {
-				if gctx.Err() != nil {
+			if err := s.hub.Publish(ctx, ev); err != nil {
+				if ctx.Err() != nil {
 					return nil
 				}
 				return fmt.Errorf("broadcast %s: %w", ev.ID, err)
@@ -190,18 +234,25 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 		}
 		return nil
 	})
+}
+
+// startPipeline runs the sources into the ingest log and the stages from
+// the ingest log into the feed.
+func (s *server) startPipeline(ctx context.Context, g *errgroup.Group, sources []ingest.Source) {
+	s.watchMetrics(s.pipe.Runner(), s.stages)
+	s.health.Set("pipeline", errors.New("starting"))
 	sourcesDone := make(chan struct{})
 	g.Go(func() error {
-		loop := ingest.New(log, sources...)
-		loop.SetCounter(m)
-		if err := loop.Append(gctx, b); err != nil && gctx.Err() == nil {
-			log.Error().Err(err).Msg("ingest finished with errors")
+		loop := ingest.New(s.log, sources...)
+		loop.SetCounter(s.metrics)
+		if err := loop.Append(ctx, s.bus); err != nil && ctx.Err() == nil {
+			s.log.Error().Err(err).Msg("ingest finished with errors")
 		}
 		close(sourcesDone)
 		return nil
 	})
 	g.Go(func() error {
-		deliveries, err := b.ConsumeIngest(gctx)
+		deliveries, err := s.bus.ConsumeIngest(ctx)
 		if err != nil {
 			s.health.Set("pipeline", err)
 			return err
@@ -212,14 +263,14 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 			for d := range deliveries {
 				select {
 				case in <- pipeline.Delivery{Event: d.Event, Ack: d.Ack}:
-				case <-gctx.Done():
+				case <-ctx.Done():
 					return
 				}
 			}
 		}()
 		s.health.Set("pipeline", nil)
-		err = s.pipe.Run(gctx, in)
-		if gctx.Err() != nil {
+		err = s.pipe.Run(ctx, in)
+		if ctx.Err() != nil {
 			return nil
 		}
 		if err == nil {
@@ -231,32 +282,31 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 	g.Go(func() error {
 		select {
 		case <-sourcesDone:
-		case <-gctx.Done():
+		case <-ctx.Done():
 			return nil
 		}
-		if err := s.waitDrained(gctx); err != nil {
+		if err := s.waitDrained(ctx); err != nil {
 			return nil
 		}
 		close(s.fed)
-		log.Info().Msg("all sources finished and the pipeline drained; still serving")
+		s.log.Info().Msg("all sources finished and the pipeline drained; still serving")
 		return nil
 	})
-	g.Go(func() error { s.reloader(gctx); return nil })
-	if opts.watch && opts.file != "" {
-		if err := s.watch(gctx, opts.file); err != nil {
-			log.Warn().Err(err).Msg("cannot watch the pipeline file; reload with SIGHUP")
+	g.Go(func() error { s.reloader(ctx); return nil })
+	if s.opts.watch && s.opts.file != "" {
+		if err := s.watch(ctx, s.opts.file); err != nil {
+			s.log.Warn().Err(err).Msg("cannot watch the pipeline file; reload with SIGHUP")
 		}
 	}
 	g.Go(func() error {
-		<-gctx.Done()
-		// Stop the plugins, then the bus (after every consumer has
-		// stopped): its embedded server flushes the store on the way out.
+		<-ctx.Done()
+		// Stop the plugins; the bus closes in Wait, after every consumer
+		// has stopped: its embedded server flushes the store on the way out.
 		s.mu.Lock()
 		s.stages.Close()
 		s.mu.Unlock()
 		return nil
 	})
-	return s, nil
 }
 
 // waitDrained returns once the ingest log has nothing left that the
