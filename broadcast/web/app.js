@@ -1,440 +1,487 @@
-// ballcast live page: match picker, live scorecard and commentary over the
-// /v1/ws protocol (see docs/protocol.md). No framework, no build step.
-'use strict';
+// ballcast live page: match picker, live scorecard, commentary feed, worm
+// and Manhattan charts, over the /v1/ws protocol (docs/protocol.md) through
+// ballcast-client.js. Plain ES modules, no framework, no build step.
+//
+// State for the shown match lives in `st`. Everything keyed by stream seq
+// (feed lines, balls for the charts) is a Map, so a line applied twice (a
+// snapshot overlapping a history page, say) is still shown once.
 
-(function () {
-  const MAX_LINES = 300;
-  const LIST_REFRESH_MS = 30000;
+import { BallcastClient, Status } from './ballcast-client.js';
+import { perOver, drawWorm, drawManhattan } from './charts.js';
 
-  const $ = (id) => document.getElementById(id);
-  const picker = $('match-picker');
-  const connEl = $('conn');
+const MAX_LINES = 1500;        // feed lines kept in the DOM (a whole T20 or ODI)
+const LIST_REFRESH_MS = 15000; // match list refresh
+const HISTORY_PAGE = 1000;     // events per GET /v1/matches/{id}/events
 
-  const st = {
-    ws: null,
-    open: false,
-    match: '',        // the match shown
-    synced: false,    // a snapshot for st.match has been applied
-    resyncing: false, // a resume after a gap is in flight
-    lastSeq: 0,       // highest stream seq applied for st.match
-    info: null,
-    scorecard: null,
-    state: '',
-    result: '',
-    lastBall: null,
-    lines: [],        // newest first
-    backoff: 1000,
-    retryTimer: 0,
-    matches: [],
-    renderQueued: false,
+const $ = (id) => document.getElementById(id);
+const picker = $('match-picker');
+const connEl = $('conn');
+
+const st = {
+  match: '',       // the match shown
+  generation: 0,   // bumped on every reset/switch: stale history fetches are dropped
+  synced: false,   // a snapshot has been applied
+  lastSeq: 0,
+  info: null,
+  scorecard: null,
+  state: '',
+  result: '',
+  lastBall: null,
+  lines: new Map(),  // seq -> {seq, ball, text, badge, kind}
+  balls: new Map(),  // seq -> {innings, over, runs, wickets, team}
+  history: 'none',   // 'none' | 'loading' | 'done' | 'partial'
+  provisional: new Map(), // delta id -> text, until the event with that id arrives
+  matches: [],
+  renderQueued: false,
+  resets: 0,         // resets taken (for tests and debugging)
+};
+
+// ---- DOM helpers: text only, never innerHTML --------------------------
+
+function el(tag, attrs, ...kids) {
+  const n = document.createElement(tag);
+  if (attrs) {
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') n.className = v;
+      else n.setAttribute(k, v === true ? '' : v);
+    }
+  }
+  for (const k of kids) {
+    if (k === undefined || k === null || k === false) continue;
+    n.append(k instanceof Node ? k : String(k));
+  }
+  return n;
+}
+
+function clear(n) { while (n.firstChild) n.removeChild(n.firstChild); }
+
+// ---- formatting ----------------------------------------------------------
+
+const ballLabel = (b) => b.over + '.' + b.ball;
+
+function score(inn) {
+  let s = inn.runs + '/' + inn.wickets;
+  if (inn.declared) s += 'd';
+  return s;
+}
+
+function fmtRate(x) { return (x || 0).toFixed(2); }
+
+function howOut(b) {
+  if (!b.out) return 'not out';
+  const f = (b.fielders || []).join('/');
+  const bw = b.bowler || '';
+  switch (b.how_out) {
+    case 'bowled': return 'b ' + bw;
+    case 'caught': return 'c ' + (f || '?') + ' b ' + bw;
+    case 'caught and bowled': return 'c & b ' + bw;
+    case 'lbw': return 'lbw b ' + bw;
+    case 'stumped': return 'st ' + (f || '?') + ' b ' + bw;
+    case 'hit wicket': return 'hit wicket b ' + bw;
+    case 'run out': return 'run out' + (f ? ' (' + f + ')' : '');
+    default: return b.how_out || 'out';
+  }
+}
+
+function badgeOf(ball) {
+  if (!ball) return '';
+  if (ball.wickets && ball.wickets.some((w) => w.kind !== 'retired hurt' && w.kind !== 'retired not out')) return 'W';
+  if (ball.six) return '6';
+  if (ball.four) return '4';
+  return '';
+}
+
+function plural(n, w) { return n + ' ' + w + (n === 1 ? '' : 's'); }
+
+// A line for an event without commentary, so the feed never goes quiet.
+function describe(frame) {
+  const d = frame.data || {};
+  if (d.ball) {
+    const b = d.ball;
+    let what;
+    if (b.wickets && b.wickets.length) {
+      what = 'OUT! ' + b.wickets.map((w) => w.player_out + ' ' + w.kind).join(', ');
+    } else if (b.six) what = 'SIX';
+    else if (b.four) what = 'FOUR';
+    else if (b.extras.wides) what = plural(b.extras.wides, 'wide');
+    else if (b.extras.noballs) what = 'no ball' + (b.runs_bat ? ', ' + plural(b.runs_bat, 'run') : '');
+    else if (b.runs === 0) what = 'no run';
+    else what = plural(b.runs, 'run');
+    return b.bowler + ' to ' + b.batter + ', ' + what + '.';
+  }
+  if (d.innings) {
+    const i = d.innings;
+    if (i.end) return 'End of innings: ' + i.team + (i.declared ? ' declared' : '') + '.';
+    return i.team + ' innings begins' + (i.target ? ' (target ' + i.target.runs + ')' : '') + '.';
+  }
+  if (d.status) {
+    if (d.status.result) return d.status.result + '.';
+    if (d.status.note) return d.status.note;
+    return 'Match ' + d.status.state + '.';
+  }
+  if (d.milestone) return d.milestone.player + ': ' + d.milestone.kind.replace(/_/g, ' ') + ' (' + d.milestone.value + ')';
+  return '';
+}
+
+// ---- state updates ---------------------------------------------------------
+
+function resetMatchState() {
+  st.generation++;
+  st.synced = false;
+  st.lastSeq = 0;
+  st.info = null;
+  st.scorecard = null;
+  st.state = '';
+  st.result = '';
+  st.lastBall = null;
+  st.lines.clear();
+  st.balls.clear();
+  st.provisional.clear();
+  st.history = 'none';
+}
+
+// A ball as the charts need it.
+function chartBall(b) {
+  return {
+    innings: b.innings, over: b.over, runs: b.runs, team: b.batting_team,
+    wickets: (b.wickets || []).filter((w) => w.kind !== 'retired hurt' && w.kind !== 'retired not out').length,
   };
+}
 
-  // ---- DOM helpers: text only, never innerHTML --------------------------
+// Applies an event frame's payload to the feed and charts; used for live
+// events and history pages alike (both keyed by seq). Returns nothing.
+function addEvent(f, live) {
+  const d = f.data || {};
+  if (d.ball && !d.ball.super_over) st.balls.set(f.seq, chartBall(d.ball));
+  const text = d.commentary ? d.commentary.text : describe(f);
+  if (text) {
+    st.lines.set(f.seq, { seq: f.seq, ball: d.ball ? ballLabel(d.ball) : '', text, badge: badgeOf(d.ball), kind: f.kind });
+  }
+  if (f.id) st.provisional.delete(f.id);
+  if (!live) return;
+  if (d.info) st.info = d.info;
+  if (d.scorecard) {
+    st.scorecard = d.scorecard;
+    if (d.scorecard.state) st.state = d.scorecard.state;
+    if (d.scorecard.result) st.result = d.scorecard.result;
+  }
+  if (d.status) {
+    if (d.status.state) st.state = d.status.state;
+    if (d.status.result) st.result = d.status.result;
+  }
+  if (d.ball) {
+    st.lastBall = d.ball;
+    if (!st.state || st.state === 'scheduled' || st.state === 'unknown') st.state = 'live';
+  }
+}
 
-  function el(tag, attrs, ...kids) {
-    const n = document.createElement(tag);
-    if (attrs) {
-      for (const [k, v] of Object.entries(attrs)) {
-        if (v === undefined || v === null || v === false) continue;
-        if (k === 'class') n.className = v;
-        else n.setAttribute(k, v === true ? '' : v);
+function applySnapshot(f) {
+  resetMatchState();
+  st.synced = true;
+  st.lastSeq = f.seq;
+  st.info = f.info || null;
+  st.scorecard = f.scorecard || null;
+  st.state = f.state || '';
+  st.result = f.result || '';
+  for (const c of f.commentary || []) {
+    st.lines.set(c.seq, { seq: c.seq, ball: c.ball || '', text: c.text, badge: c.badge || '', kind: c.kind });
+  }
+  scheduleRender();
+  if (f.seq > 0) loadHistory(f.match, f.seq, st.generation);
+  else st.history = 'done';
+}
+
+// loadHistory fills the feed and the charts with the events up to the
+// snapshot's seq, from GET /v1/matches/{id}/events, page by page. Live
+// events keep arriving meanwhile; both are keyed by seq.
+async function loadHistory(match, upto, gen) {
+  st.history = 'loading';
+  let since = 0;
+  try {
+    while (since < upto) {
+      const limit = Math.min(HISTORY_PAGE, upto - since);
+      const r = await fetch(`/v1/matches/${encodeURIComponent(match)}/events?since=${since}&limit=${limit}`, { cache: 'no-store' });
+      if (gen !== st.generation) return; // reset or switched meanwhile
+      if (r.status === 410) { // older events are gone: start from the oldest held
+        const body = await r.json().catch(() => ({}));
+        const first = Number((body.message || '').match(/oldest is (\d+)/)?.[1] || 0);
+        if (!first || first - 1 <= since) throw new Error('history gone');
+        since = first - 1;
+        st.history = 'partial';
+        continue;
       }
+      if (!r.ok) throw new Error('HTTP ' + r.status);
+      const page = await r.json();
+      if (gen !== st.generation) return;
+      if (!page.events || !page.events.length) break;
+      for (const ev of page.events) if (ev.seq <= upto) addEvent(ev, false);
+      since = page.events[page.events.length - 1].seq;
+      scheduleRender();
     }
-    for (const k of kids) {
-      if (k === undefined || k === null || k === false) continue;
-      n.append(k instanceof Node ? k : String(k));
-    }
-    return n;
+    if (st.history === 'loading') st.history = 'done';
+  } catch (e) {
+    console.warn('ballcast: history:', e);
+    if (gen === st.generation) st.history = 'partial';
   }
+  scheduleRender();
+}
 
-  function clear(n) { while (n.firstChild) n.removeChild(n.firstChild); }
+// ---- the connection ----------------------------------------------------------
 
-  // ---- formatting ----------------------------------------------------------
-
-  const ballLabel = (b) => b.over + '.' + b.ball;
-
-  function score(inn) {
-    let s = inn.runs + '/' + inn.wickets;
-    if (inn.declared) s += 'd';
-    return s;
-  }
-
-  function fmtRate(x) { return (x || 0).toFixed(2); }
-
-  function howOut(b) {
-    if (!b.out) return 'not out';
-    const f = (b.fielders || []).join('/');
-    const bw = b.bowler || '';
-    switch (b.how_out) {
-      case 'bowled': return 'b ' + bw;
-      case 'caught': return 'c ' + (f || '?') + ' b ' + bw;
-      case 'caught and bowled': return 'c & b ' + bw;
-      case 'lbw': return 'lbw b ' + bw;
-      case 'stumped': return 'st ' + (f || '?') + ' b ' + bw;
-      case 'hit wicket': return 'hit wicket b ' + bw;
-      case 'run out': return 'run out' + (f ? ' (' + f + ')' : '');
-      default: return b.how_out || 'out';
-    }
-  }
-
-  function badgeOf(ball) {
-    if (!ball) return '';
-    if (ball.wickets && ball.wickets.some((w) => w.kind !== 'retired hurt' && w.kind !== 'retired not out')) return 'W';
-    if (ball.six) return '6';
-    if (ball.four) return '4';
-    return '';
-  }
-
-  function plural(n, w) { return n + ' ' + w + (n === 1 ? '' : 's'); }
-
-  // A line for an event without commentary, so the feed never goes quiet.
-  function describe(frame) {
-    const d = frame.data || {};
-    if (d.ball) {
-      const b = d.ball;
-      let what;
-      if (b.wickets && b.wickets.length) {
-        what = 'OUT! ' + b.wickets.map((w) => w.player_out + ' ' + w.kind).join(', ');
-      } else if (b.six) what = 'SIX';
-      else if (b.four) what = 'FOUR';
-      else if (b.extras.wides) what = plural(b.extras.wides, 'wide');
-      else if (b.extras.noballs) what = 'no ball' + (b.runs_bat ? ', ' + plural(b.runs_bat, 'run') : '');
-      else if (b.runs === 0) what = 'no run';
-      else what = plural(b.runs, 'run');
-      return b.bowler + ' to ' + b.batter + ', ' + what + '.';
-    }
-    if (d.innings) {
-      const i = d.innings;
-      if (i.end) return 'End of innings: ' + i.team + (i.declared ? ' declared' : '') + '.';
-      return i.team + ' innings begins' + (i.target ? ' (target ' + i.target.runs + ')' : '') + '.';
-    }
-    if (d.status) {
-      if (d.status.result) return d.status.result + '.';
-      if (d.status.note) return d.status.note;
-      return 'Match ' + d.status.state + '.';
-    }
-    if (d.milestone) return d.milestone.player + ': ' + d.milestone.kind.replace(/_/g, ' ') + ' (' + d.milestone.value + ')';
-    return '';
-  }
-
-  // ---- state updates -------------------------------------------------------
-
-  function resetMatch(id) {
-    st.match = id;
-    st.synced = false;
-    st.resyncing = false;
-    st.lastSeq = 0;
-    st.info = null;
-    st.scorecard = null;
-    st.state = '';
-    st.result = '';
-    st.lastBall = null;
-    st.lines = [];
-    render();
-  }
-
-  function applySnapshot(f) {
-    st.synced = true;
-    st.lastSeq = f.seq;
-    st.info = f.info || null;
-    st.scorecard = f.scorecard || null;
-    st.state = f.state || '';
-    st.result = f.result || '';
-    st.lastBall = null;
-    st.lines = (f.commentary || []).slice().reverse().map((c) => ({
-      seq: c.seq, ball: c.ball || '', text: c.text, badge: c.badge || '', kind: c.kind,
-    }));
-    render();
-  }
-
-  function applyEvent(f) {
-    const d = f.data || {};
-    if (d.info) st.info = d.info;
-    if (d.scorecard) {
-      st.scorecard = d.scorecard;
-      if (d.scorecard.state) st.state = d.scorecard.state;
-      if (d.scorecard.result) st.result = d.scorecard.result;
-    }
-    if (d.status) {
-      if (d.status.state) st.state = d.status.state;
-      if (d.status.result) st.result = d.status.result;
-    }
-    if (d.ball) {
-      st.lastBall = d.ball;
-      if (!st.state || st.state === 'scheduled' || st.state === 'unknown') st.state = 'live';
-    }
-    const text = d.commentary ? d.commentary.text : describe(f);
-    if (text) {
-      st.lines.unshift({ seq: f.seq, ball: d.ball ? ballLabel(d.ball) : '', text, badge: badgeOf(d.ball), kind: f.kind });
-      if (st.lines.length > MAX_LINES) st.lines.length = MAX_LINES;
-    }
+const client = new BallcastClient({
+  onSnapshot: (f) => { if (f.match === st.match) applySnapshot(f); },
+  onEvent: (f) => {
+    if (f.match !== st.match) return;
+    addEvent(f, true);
     st.lastSeq = f.seq;
     scheduleRender();
+  },
+  onReset: (match) => {
+    if (match !== st.match) return;
+    st.resets++;
+    resetMatchState(); // the fresh snapshot follows
+    scheduleRender();
+  },
+  onDelta: (f) => {
+    // Streaming commentary: tokens of a line still being written. Shown as a
+    // provisional line until the event with the same id replaces it.
+    if (f.match !== st.match || !f.id || typeof f.text !== 'string') return;
+    st.provisional.set(f.id, (st.provisional.get(f.id) || '') + f.text);
+    scheduleRender();
+  },
+  onStatus: (status, detail) => {
+    if (status === Status.LIVE) setConn('live', 'live');
+    else if (status === Status.CONNECTING) setConn('connecting', 'connecting…');
+    else if (status === Status.RECONNECTING) {
+      setConn('down', detail.code === 4008 ? 'catching up…' : 'reconnecting in ' + Math.max(1, Math.round(detail.delay / 1000)) + 's');
+    } else setConn('down', 'offline');
+  },
+});
+
+function setConn(kind, text) {
+  connEl.className = 'conn conn-' + kind;
+  connEl.dataset.state = kind;
+  connEl.textContent = text;
+}
+
+// ---- match list --------------------------------------------------------------
+
+async function loadMatches() {
+  try {
+    const r = await fetch('/v1/matches', { cache: 'no-store' });
+    if (!r.ok) throw new Error('HTTP ' + r.status);
+    const list = (await r.json()).matches || [];
+    // Live first, then as the server orders them.
+    st.matches = list.map((m, i) => [m, i])
+      .sort((a, b) => (b[0].state === 'live') - (a[0].state === 'live') || a[1] - b[1])
+      .map((p) => p[0]);
+  } catch (e) {
+    console.warn('ballcast: match list:', e);
   }
-
-  // ---- protocol -----------------------------------------------------------
-
-  function send(obj) {
-    if (st.ws && st.open) st.ws.send(JSON.stringify(obj));
+  renderPicker();
+  if (!st.match) {
+    const want = decodeURIComponent((location.hash.match(/^#m=(.+)$/) || [])[1] || '');
+    if (want) selectMatch(want);
+    else if (st.matches[0]) selectMatch(st.matches[0].id);
   }
+  setTimeout(loadMatches, st.matches.length ? LIST_REFRESH_MS : 3000);
+}
 
-  function subscribe() {
-    if (!st.match) return;
-    const req = { action: 'subscribe', match: st.match };
-    if (st.synced) req.since = st.lastSeq; // resume: the server replays the gap or sends a fresh snapshot
-    send(req);
+function renderPicker() {
+  const keep = st.match;
+  clear(picker);
+  if (!st.matches.length && !keep) {
+    picker.append(el('option', { value: '' }, 'No matches yet'));
+    return;
   }
-
-  function onFrame(f) {
-    switch (f.op) {
-      case 'snapshot':
-        if (f.match !== st.match) return;
-        st.resyncing = false;
-        applySnapshot(f);
-        break;
-      case 'resumed':
-        if (f.match === st.match) st.resyncing = false; // the missed events follow
-        break;
-      case 'event':
-        if (f.match !== st.match || !st.synced) return;
-        if (f.seq <= st.lastSeq) return; // already seen (a replay overlap)
-        if (f.seq !== st.lastSeq + 1) { // a gap should not happen; ask again from what we have
-          if (!st.resyncing) { st.resyncing = true; subscribe(); }
-          return;
-        }
-        applyEvent(f);
-        break;
-      case 'error':
-        console.warn('ballcast:', f.code, f.message);
-        break;
-    }
+  let found = false;
+  for (const m of st.matches) {
+    const label = (m.state === 'live' ? '● ' : '') + m.title + (m.summary ? ' — ' + m.summary : '');
+    picker.append(el('option', { value: m.id, selected: m.id === keep }, label));
+    if (m.id === keep) found = true;
   }
+  if (keep && !found) picker.append(el('option', { value: keep, selected: true }, keep));
+}
 
-  function connect() {
-    clearTimeout(st.retryTimer);
-    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/ws';
-    setConn('connecting', 'connecting…');
-    let ws;
-    try {
-      ws = new WebSocket(url);
-    } catch (e) {
-      retry(0);
-      return;
-    }
-    st.ws = ws;
-    ws.onopen = () => {
-      st.open = true;
-      st.backoff = 1000;
-      st.resyncing = false;
-      setConn('live', 'live');
-      subscribe();
+function selectMatch(id) {
+  if (id === st.match) return;
+  if (st.match) client.unsubscribe(st.match);
+  st.match = id;
+  resetMatchState();
+  history.replaceState(null, '', '#m=' + encodeURIComponent(id));
+  client.subscribe(id);
+  renderPicker();
+  scheduleRender();
+}
+
+picker.addEventListener('change', () => { if (picker.value) selectMatch(picker.value); });
+window.addEventListener('hashchange', () => {
+  const want = decodeURIComponent((location.hash.match(/^#m=(.+)$/) || [])[1] || '');
+  if (want) selectMatch(want);
+});
+
+// ---- rendering ---------------------------------------------------------------
+
+// Renders at most once a frame however many events arrive.
+function scheduleRender() {
+  if (st.renderQueued) return;
+  st.renderQueued = true;
+  requestAnimationFrame(() => { st.renderQueued = false; render(); });
+}
+
+function render() {
+  renderHead();
+  renderScore();
+  renderCharts();
+  renderLines();
+  document.body.dataset.seq = String(st.lastSeq);
+  document.body.dataset.history = st.history;
+}
+
+function renderHead() {
+  const i = st.info;
+  $('title').textContent = i ? i.title : (st.match || 'Waiting for matches');
+  const meta = [];
+  if (i) {
+    if (i.format) meta.push(i.format);
+    if (i.venue) meta.push(i.venue);
+    if (i.start) meta.push(new Date(i.start).toLocaleDateString());
+    if (i.toss_winner) meta.push(i.toss_winner + ' won the toss and chose to ' + (i.toss_decision || 'bat'));
+  }
+  $('meta').textContent = meta.join(' · ');
+  const status = $('status');
+  clear(status);
+  if (st.match) {
+    const s = st.state || 'unknown';
+    status.append(el('span', { class: 'badge state-' + s }, s === 'unknown' ? 'not started' : s));
+    if (st.result) status.append(' ', el('span', { id: 'result' }, st.result));
+  }
+  const cur = st.scorecard && st.scorecard.innings.length ? st.scorecard.innings[st.scorecard.innings.length - 1] : null;
+  document.title = cur ? cur.team + ' ' + score(cur) + ' (' + cur.overs + ') · ballcast' : 'ballcast';
+}
+
+function table(caption, cols, rows) {
+  const cls = (c) => [c.num ? 'num' : '', c.opt ? 'opt' : ''].join(' ').trim();
+  const thead = el('thead', null, el('tr', null, ...cols.map((c) => el('th', { scope: 'col', class: cls(c) }, c.label))));
+  const tbody = el('tbody');
+  for (const r of rows) {
+    tbody.append(el('tr', { class: r.cls || '' }, ...cols.map((c, k) => el('td', { class: cls(c) }, r.cells[k]))));
+  }
+  return el('div', { class: 'table-wrap' }, el('table', null, el('caption', null, caption), thead, tbody));
+}
+
+function inningsTables(inn, live) {
+  const atCrease = new Set(live && !inn.closed ? (inn.partnership.batters || []) : []);
+  const bowling = live && st.lastBall && st.lastBall.innings === inn.number ? st.lastBall.bowler : '';
+  const bat = table('Batting', [
+    { label: 'Batter' }, { label: 'R', num: 1 }, { label: 'B', num: 1 },
+    { label: '4s', num: 1 }, { label: '6s', num: 1 }, { label: 'SR', num: 1 },
+  ], inn.batters.map((b) => {
+    const here = atCrease.has(b.name) && !b.out;
+    return {
+      cls: here ? 'current' : (b.out ? 'out' : ''),
+      cells: [
+        el('span', { class: 'who' }, el('span', { class: 'name' }, b.name + (here ? ' *' : '')), el('span', { class: 'how' }, howOut(b))),
+        b.runs, b.balls, b.fours, b.sixes, fmtRate(b.strike_rate),
+      ],
     };
-    ws.onmessage = (m) => {
-      let f;
-      try { f = JSON.parse(m.data); } catch (e) { return; }
-      onFrame(f);
-    };
-    ws.onclose = (e) => {
-      if (st.ws !== ws) return;
-      st.open = false;
-      st.ws = null;
-      retry(e.code);
-    };
+  }));
+  const bowl = table('Bowling', [
+    { label: 'Bowler' }, { label: 'O', num: 1 }, { label: 'M', num: 1 }, { label: 'R', num: 1 },
+    { label: 'W', num: 1 }, { label: 'Econ', num: 1 }, { label: 'Wd', num: 1, opt: 1 }, { label: 'NB', num: 1, opt: 1 },
+  ], inn.bowlers.map((b) => ({
+    cls: b.name === bowling ? 'current' : '',
+    cells: [b.name + (b.name === bowling ? ' *' : ''), b.overs, b.maidens, b.runs, b.wickets, fmtRate(b.economy), b.wides, b.noballs],
+  })));
+  const e = inn.extras;
+  const extrasTotal = e.wides + e.noballs + e.byes + e.legbyes + e.penalty;
+  const notes = [el('p', { class: 'note' }, 'Extras ' + extrasTotal + ' (w ' + e.wides + ', nb ' + e.noballs + ', b ' + e.byes + ', lb ' + e.legbyes + (e.penalty ? ', p ' + e.penalty : '') + ')')];
+  if (inn.fall_of_wickets.length) {
+    notes.push(el('p', { class: 'note' }, 'Fall of wickets: ' + inn.fall_of_wickets.map((f) => f.runs + '-' + f.wickets + ' (' + f.player + ', ' + f.overs + ')').join(', ')));
   }
+  return [bat, bowl, ...notes];
+}
 
-  function retry(code) {
-    // 4008: we fell behind; come straight back and resume.
-    const wait = code === 4008 ? 250 : st.backoff * (0.7 + Math.random() * 0.6);
-    st.backoff = Math.min(st.backoff * 2, 30000);
-    const secs = Math.max(1, Math.round(wait / 1000));
-    setConn('down', code === 4008 ? 'catching up…' : 'reconnecting in ' + secs + 's');
-    st.retryTimer = setTimeout(connect, wait);
+function renderScore() {
+  const body = $('score-body');
+  const prev = $('previous');
+  clear(body);
+  clear(prev);
+  const sc = st.scorecard;
+  if (!sc || !sc.innings.length) {
+    let msg = 'No scorecard yet.';
+    if (!st.match) msg = 'Pick a match.';
+    else if (st.lastBall) msg = st.lastBall.batting_team + ' batting · ' + ballLabel(st.lastBall) + ' overs';
+    body.append(el('p', { class: 'empty' }, msg));
+    return;
   }
-
-  function setConn(kind, text) {
-    connEl.className = 'conn conn-' + kind;
-    connEl.textContent = text;
-  }
-
-  // ---- match list ----------------------------------------------------------
-
-  async function loadMatches() {
-    try {
-      const r = await fetch('/v1/matches', { cache: 'no-store' });
-      if (!r.ok) throw new Error('HTTP ' + r.status);
-      st.matches = (await r.json()).matches || [];
-    } catch (e) {
-      console.warn('ballcast: match list:', e);
+  // One line per innings so far, then the current innings in full.
+  body.append(el('ul', { class: 'innings-totals' }, ...sc.innings.map((inn) => el('li', {
+    class: 'total', 'data-innings': inn.number, 'data-runs': inn.runs, 'data-wickets': inn.wickets, 'data-overs': inn.overs,
+  },
+  el('span', { class: 'team' }, inn.team + (inn.super_over ? ' (super over)' : '')),
+  el('span', { class: 'runs' }, score(inn)),
+  el('span', { class: 'overs' }, '(' + inn.overs + ' ov)')))));
+  const cur = sc.innings[sc.innings.length - 1];
+  if (cur.target) {
+    const chase = ['Target ' + cur.target.runs];
+    if (!cur.closed && cur.runs_needed > 0) {
+      chase.push('need ' + plural(cur.runs_needed, 'run') + (cur.balls_left ? ' from ' + plural(cur.balls_left, 'ball') : ''));
+      if (cur.required_rate) chase.push('RRR ' + fmtRate(cur.required_rate));
     }
-    renderPicker();
-    if (!st.match) {
-      const want = decodeURIComponent((location.hash.match(/^#m=(.+)$/) || [])[1] || '');
-      const first = st.matches.find((m) => m.id === want) || st.matches[0];
-      if (want && !first) selectMatch(want);
-      else if (first) selectMatch(first.id);
-    }
-    setTimeout(loadMatches, st.matches.length ? LIST_REFRESH_MS : 5000);
+    body.append(el('p', { class: 'chase' }, chase.join(' · ')));
   }
-
-  function renderPicker() {
-    const keep = st.match;
-    clear(picker);
-    if (!st.matches.length && !keep) {
-      picker.append(el('option', { value: '' }, 'No matches yet'));
-      return;
-    }
-    let found = false;
-    for (const m of st.matches) {
-      const label = m.title + (m.summary ? ' — ' + m.summary : '') + (m.state === 'live' ? ' (live)' : '');
-      picker.append(el('option', { value: m.id, selected: m.id === keep }, label));
-      if (m.id === keep) found = true;
-    }
-    if (keep && !found) picker.append(el('option', { value: keep, selected: true }, keep));
+  const facts = ['CRR ' + fmtRate(cur.run_rate)];
+  if (cur.partnership && cur.partnership.balls) {
+    facts.push('Partnership ' + cur.partnership.runs + ' (' + cur.partnership.balls + ')' +
+      (cur.partnership.batters && cur.partnership.batters.length ? ' ' + cur.partnership.batters.join(' & ') : ''));
   }
+  body.append(el('p', { class: 'facts' }, facts.join(' · ')));
+  body.append(...inningsTables(cur, true));
 
-  function selectMatch(id) {
-    if (id === st.match) return;
-    if (st.match) send({ action: 'unsubscribe', match: st.match });
-    resetMatch(id);
-    history.replaceState(null, '', '#m=' + encodeURIComponent(id));
-    subscribe();
-    renderPicker();
+  for (let k = sc.innings.length - 2; k >= 0; k--) {
+    const inn = sc.innings[k];
+    prev.append(el('details', { class: 'innings' },
+      el('summary', null, 'Innings ' + inn.number + ': ' + inn.team + ' ' + score(inn) + ' (' + inn.overs + ' ov)'),
+      ...inningsTables(inn, false)));
   }
+}
 
-  picker.addEventListener('change', () => { if (picker.value) selectMatch(picker.value); });
+function renderCharts() {
+  const innings = perOver(st.balls.values());
+  const scheduled = st.info && st.info.overs ? st.info.overs : 0;
+  $('charts').hidden = innings.length === 0;
+  drawWorm($('worm'), innings, scheduled);
+  drawManhattan($('manhattan'), innings, scheduled);
+  $('charts-note').textContent = st.history === 'loading' ? 'Loading earlier overs…'
+    : st.history === 'partial' ? 'Earlier overs are no longer held by the server.' : '';
+}
 
-  // ---- rendering -----------------------------------------------------------
-
-  function scheduleRender() {
-    if (st.renderQueued) return;
-    st.renderQueued = true;
-    requestAnimationFrame(() => { st.renderQueued = false; render(); });
+function renderLines() {
+  const ol = $('lines');
+  clear(ol);
+  const seqs = [...st.lines.keys()].sort((a, b) => b - a).slice(0, MAX_LINES);
+  $('feed-empty').hidden = seqs.length > 0 || st.provisional.size > 0;
+  // Streaming lines first: they are newer than anything applied.
+  for (const [id, text] of st.provisional) {
+    ol.append(el('li', { class: 'line provisional', 'data-id': id },
+      el('span', { class: 'ball' }, '…'), el('span', { class: 'text' }, text)));
   }
-
-  function render() {
-    renderHead();
-    renderScore();
-    renderLines();
+  for (const seq of seqs) {
+    const l = st.lines.get(seq);
+    const cls = 'line' + (l.badge === 'W' ? ' wicket' : l.badge === '6' ? ' six' : l.badge === '4' ? ' four' : '') + (l.ball ? '' : ' aside');
+    ol.append(el('li', { class: cls, 'data-seq': l.seq },
+      el('span', { class: 'ball' }, l.ball || '•'),
+      l.badge ? el('span', { class: 'pill' }, l.badge) : null,
+      el('span', { class: 'text' }, l.text)));
   }
+}
 
-  function renderHead() {
-    const i = st.info;
-    $('title').textContent = i ? i.title : (st.match || 'Waiting for matches');
-    const meta = [];
-    if (i) {
-      if (i.format) meta.push(i.format);
-      if (i.venue) meta.push(i.venue);
-      if (i.start) meta.push(new Date(i.start).toLocaleDateString());
-      if (i.toss_winner) meta.push(i.toss_winner + ' won the toss and chose to ' + (i.toss_decision || 'bat'));
-    }
-    $('meta').textContent = meta.join(' · ');
-    const status = $('status');
-    clear(status);
-    if (st.match) {
-      const s = st.state || 'unknown';
-      status.append(el('span', { class: 'badge state-' + s }, s === 'unknown' ? 'not started' : s));
-      if (st.result) status.append(' ', st.result);
-    }
-    const cur = st.scorecard && st.scorecard.innings.length ? st.scorecard.innings[st.scorecard.innings.length - 1] : null;
-    document.title = cur ? cur.team + ' ' + score(cur) + ' (' + cur.overs + ') · ballcast' : 'ballcast';
-  }
+// ---- start -------------------------------------------------------------------
 
-  function table(caption, cols, rows) {
-    const cls = (c) => [c.num ? 'num' : '', c.opt ? 'opt' : ''].join(' ').trim();
-    const thead = el('thead', null, el('tr', null, ...cols.map((c) => el('th', { scope: 'col', class: cls(c) }, c.label))));
-    const tbody = el('tbody');
-    for (const r of rows) {
-      tbody.append(el('tr', { class: r.cls || '' }, ...cols.map((c, k) => el('td', { class: cls(c) }, r.cells[k]))));
-    }
-    return el('div', { class: 'table-wrap' }, el('table', null, el('caption', null, caption), thead, tbody));
-  }
+client.connect();
+loadMatches();
 
-  function inningsTables(inn, live) {
-    const atCrease = new Set(live && !inn.closed ? (inn.partnership.batters || []) : []);
-    const bowling = live && st.lastBall && st.lastBall.innings === inn.number ? st.lastBall.bowler : '';
-    const bat = table('Batting', [
-      { label: 'Batter' }, { label: 'R', num: 1 }, { label: 'B', num: 1 },
-      { label: '4s', num: 1 }, { label: '6s', num: 1 }, { label: 'SR', num: 1 },
-    ], inn.batters.map((b) => {
-      const here = atCrease.has(b.name) && !b.out;
-      return {
-        cls: here ? 'current' : (b.out ? 'out' : ''),
-        cells: [
-          el('span', { class: 'who' }, el('span', { class: 'name' }, b.name + (here ? ' *' : '')), el('span', { class: 'how' }, howOut(b))),
-          b.runs, b.balls, b.fours, b.sixes, fmtRate(b.strike_rate),
-        ],
-      };
-    }));
-    const bowl = table('Bowling', [
-      { label: 'Bowler' }, { label: 'O', num: 1 }, { label: 'M', num: 1 }, { label: 'R', num: 1 },
-      { label: 'W', num: 1 }, { label: 'Econ', num: 1 }, { label: 'Wd', num: 1, opt: 1 }, { label: 'NB', num: 1, opt: 1 },
-    ], inn.bowlers.map((b) => ({
-      cls: b.name === bowling ? 'current' : '',
-      cells: [b.name + (b.name === bowling ? ' *' : ''), b.overs, b.maidens, b.runs, b.wickets, fmtRate(b.economy), b.wides, b.noballs],
-    })));
-    const e = inn.extras;
-    const extrasTotal = e.wides + e.noballs + e.byes + e.legbyes + e.penalty;
-    const notes = [el('p', { class: 'note' }, 'Extras ' + extrasTotal + ' (w ' + e.wides + ', nb ' + e.noballs + ', b ' + e.byes + ', lb ' + e.legbyes + (e.penalty ? ', p ' + e.penalty : '') + ')')];
-    if (inn.fall_of_wickets.length) {
-      notes.push(el('p', { class: 'note' }, 'Fall of wickets: ' + inn.fall_of_wickets.map((f) => f.runs + '-' + f.wickets + ' (' + f.player + ', ' + f.overs + ')').join(', ')));
-    }
-    return [bat, bowl, ...notes];
-  }
-
-  function renderScore() {
-    const body = $('score-body');
-    const prev = $('previous');
-    clear(body);
-    clear(prev);
-    const sc = st.scorecard;
-    if (!sc || !sc.innings.length) {
-      let msg = 'No scorecard yet.';
-      if (!st.match) msg = 'Pick a match.';
-      else if (st.lastBall) msg = st.lastBall.batting_team + ' batting · ' + ballLabel(st.lastBall) + ' overs';
-      body.append(el('p', { class: 'empty' }, msg));
-      return;
-    }
-    const cur = sc.innings[sc.innings.length - 1];
-    body.append(el('div', { class: 'total' },
-      el('span', { class: 'team' }, cur.team + (cur.super_over ? ' (super over)' : '')),
-      el('span', { class: 'runs' }, score(cur)),
-      el('span', { class: 'overs' }, '(' + cur.overs + ' ov)')));
-    const facts = ['CRR ' + fmtRate(cur.run_rate)];
-    if (cur.partnership && cur.partnership.balls) facts.push('Partnership ' + cur.partnership.runs + ' (' + cur.partnership.balls + ')');
-    if (cur.target) {
-      const chase = ['Target ' + cur.target.runs];
-      if (!cur.closed && cur.runs_needed > 0) {
-        chase.push('need ' + plural(cur.runs_needed, 'run') + (cur.balls_left ? ' from ' + plural(cur.balls_left, 'ball') : ''));
-        if (cur.required_rate) chase.push('RRR ' + fmtRate(cur.required_rate));
-      }
-      body.append(el('p', { class: 'chase' }, chase.join(' · ')));
-    }
-    body.append(el('p', { class: 'facts' }, facts.join(' · ')));
-    body.append(...inningsTables(cur, true));
-
-    for (let k = sc.innings.length - 2; k >= 0; k--) {
-      const inn = sc.innings[k];
-      prev.append(el('details', { class: 'innings' },
-        el('summary', null, 'Innings ' + inn.number + ': ' + inn.team + ' ' + score(inn) + ' (' + inn.overs + ' ov)'),
-        ...inningsTables(inn, false)));
-    }
-  }
-
-  function renderLines() {
-    const ol = $('lines');
-    clear(ol);
-    $('feed-empty').hidden = st.lines.length > 0;
-    for (const l of st.lines) {
-      const cls = 'line' + (l.badge === 'W' ? ' wicket' : l.badge === '6' ? ' six' : l.badge === '4' ? ' four' : '') + (l.ball ? '' : ' aside');
-      ol.append(el('li', { class: cls, 'data-seq': l.seq },
-        el('span', { class: 'ball' }, l.ball || '•'),
-        l.badge ? el('span', { class: 'pill' }, l.badge) : null,
-        el('span', { class: 'text' }, l.text)));
-    }
-  }
-
-  // ---- start ---------------------------------------------------------------
-
-  connect();
-  loadMatches();
-})();
+// For tests and debugging: the client (its reconnect count and positions).
+window.ballcast = { client, st, get resets() { return st.resets; } };
