@@ -110,13 +110,28 @@ func (l *Loop) append(ctx context.Context, log Log, ev event.Event) error {
 	if ev.Received.IsZero() {
 		ev.Received = l.now()
 	}
-	var dup bool
+	var (
+		dup      bool
+		attempts int
+	)
 	if err := retry(ctx, l.log, "append "+ev.ID, func() error {
+		attempts++
 		var err error
 		dup, err = log.Append(ctx, ev)
 		return err
 	}); err != nil {
 		return err
+	}
+	if dup && attempts > 1 {
+		// A failed attempt may have been stored with only its
+		// acknowledgement lost (a server failing over): then this
+		// "duplicate" is our own entry, and its Seq is taken. Treating it
+		// as someone else's would hand the next event the same Seq.
+		own, err := l.ownEntry(ctx, log, ev)
+		if err != nil {
+			return err
+		}
+		dup = !own
 	}
 	if l.counter != nil {
 		l.counter.IngestAppended(ev.Source, dup)
@@ -125,6 +140,23 @@ func (l *Loop) append(ctx context.Context, log Log, ev event.Event) error {
 		l.seq[ev.Match] = ev.Seq
 	}
 	return nil
+}
+
+// ownEntry reports whether the log's last entry of ev's match is ev
+// itself, as stored by an earlier attempt.
+func (l *Loop) ownEntry(ctx context.Context, log Log, ev event.Event) (bool, error) {
+	var own bool
+	err := retry(ctx, l.log, "check last entry of "+ev.Match, func() error {
+		if li, ok := log.(LastIDer); ok {
+			id, found, err := li.LastID(ctx, ev.Match)
+			own = found && id == ev.ID
+			return err
+		}
+		last, err := log.LastSeq(ctx, ev.Match)
+		own = last == ev.Seq
+		return err
+	})
+	return own, err
 }
 
 // retry calls fn until it succeeds or ctx is done, backing off from 50 ms

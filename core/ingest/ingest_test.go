@@ -88,6 +88,7 @@ type memLog struct {
 	entries map[string][]event.Event
 	ids     map[string]bool
 	failing map[string]int // ID -> failures left
+	ackLost map[string]int // ID -> appends stored whose acknowledgement is lost
 }
 
 func (m *memLog) LastSeq(_ context.Context, match string) (uint64, error) {
@@ -109,6 +110,13 @@ func (m *memLog) LastID(_ context.Context, match string) (string, bool, error) {
 func (m *memLog) Append(_ context.Context, ev event.Event) (bool, error) {
 	if m.failing[ev.ID] > 0 {
 		m.failing[ev.ID]--
+		return false, errors.New("nats: timeout")
+	}
+	if m.ackLost[ev.ID] > 0 && !m.ids[ev.ID] {
+		// Stored, but the acknowledgement never arrives.
+		m.ackLost[ev.ID]--
+		m.ids[ev.ID] = true
+		m.entries[ev.Match] = append(m.entries[ev.Match], ev)
 		return false, errors.New("nats: timeout")
 	}
 	if m.ids[ev.ID] {
@@ -168,3 +176,40 @@ func TestAppendStopsOnCancelWhileRetrying(t *testing.T) {
 		t.Fatalf("Append returned %v, want context.Canceled", err)
 	}
 }
+
+// TestAppendAfterLostAcknowledgement: an append is stored but its
+// acknowledgement is lost (a NATS node failing over); the retry is told
+// "duplicate". The loop must recognise its own entry and give the next
+// event the next Seq, not the same one (found by the multi-node test).
+func TestAppendAfterLostAcknowledgement(t *testing.T) {
+	for _, withLastID := range []bool{true, false} {
+		t.Run(fmt.Sprintf("LastID=%v", withLastID), func(t *testing.T) {
+			ml := &memLog{entries: map[string][]event.Event{}, ids: map[string]bool{}, ackLost: map[string]int{"a/2": 1}}
+			var log Log = ml
+			if !withLastID {
+				log = seqOnly{ml}
+			}
+			if err := New(zerolog.Nop(), &fakeSource{name: "p", events: evs("a", 5)}).Append(t.Context(), log); err != nil {
+				t.Fatal(err)
+			}
+			got := ml.entries["a"]
+			if len(got) != 5 {
+				t.Fatalf("log holds %d entries, want 5", len(got))
+			}
+			for i, ev := range got {
+				if ev.Seq != uint64(i+1) {
+					t.Fatalf("entry %d (%s) has seq %d, want %d", i, ev.ID, ev.Seq, i+1)
+				}
+			}
+		})
+	}
+}
+
+// seqOnly hides memLog's LastID.
+type seqOnly struct{ m *memLog }
+
+func (s seqOnly) LastSeq(ctx context.Context, match string) (uint64, error) {
+	return s.m.LastSeq(ctx, match)
+}
+
+func (s seqOnly) Append(ctx context.Context, ev event.Event) (bool, error) { return s.m.Append(ctx, ev) }
