@@ -37,9 +37,14 @@ const browserMatch = "1298179"
 func TestBrowser(t *testing.T) {
 	start := time.Now()
 	env := startHub(t, broadcast.Config{}, nil)
+	// A second hub stands in for a server that restarted without its
+	// history: the page must take its reset. Started before the browser so
+	// that the browser is gone before either hub stops.
+	restarted := startHub(t, broadcast.Config{}, nil)
 	evs := scoredMatch(t)
 	conns := &connTracker{}
-	base := trackConnections(t, env, conns)
+	srv := trackConnections(t, env.hub.Handler(), conns)
+	base := srv.url
 	drv := startDriver(t)
 	artifacts := artifactDir(t)
 
@@ -79,6 +84,30 @@ func TestBrowser(t *testing.T) {
 	drv.do(t, "screenshot", map[string]any{"path": shot})
 	t.Logf("screenshot: %s", shot)
 
+	// Streaming commentary (delta frames, not sent by this server yet) shows
+	// as one provisional line that grows; a reset drops it.
+	drv.do(t, "eval", map[string]any{"expr": `['He', 'llo'].forEach((text) => window.ballcast.client._frame(
+		{op: 'delta', match: '` + browserMatch + `', id: 'next', text}))`})
+	drv.wait(t, `(document.querySelector('#lines li.provisional .text') || {}).textContent === 'Hello' && document.querySelectorAll('#lines li.provisional').length === 1`, 10*time.Second)
+
+	// The server "restarts" without its history: a new hub that has only
+	// the first half of the match. The page's resume point is ahead of it
+	// (and, with epochs, of another numbering), so it gets a reset and a
+	// fresh snapshot, drops what it holds and shows exactly the new stream.
+	half := len(evs) / 2
+	publishAll(t, restarted.hub, evs[:half]...)
+	srv.setHandler(restarted.hub.Handler())
+	conns.closeAll()
+	reset := checkPage(t, drv, evs[:half], "after reset")
+	if n := drv.do(t, "eval", map[string]any{"expr": `document.querySelectorAll('#lines li.provisional').length`}); string(n) != "0" {
+		t.Fatalf("after reset: got %s provisional lines, want 0", n)
+	}
+	if reset.Reconnects != 2 || reset.Resets != 1 {
+		t.Fatalf("after reset: got %d reconnects and %d resets, want 2 and 1", reset.Reconnects, reset.Resets)
+	}
+	publishAll(t, restarted.hub, evs[half:]...)
+	checkPage(t, drv, evs, "after reset, end of match")
+
 	// A phone: 390×844. Everything fits the width; tables scroll inside
 	// their own boxes.
 	drv.do(t, "open", map[string]any{"url": base + "/#m=" + browserMatch, "width": 390, "height": 844, "mobile": true})
@@ -86,9 +115,11 @@ func TestBrowser(t *testing.T) {
 	if phone.ScrollWidth > phone.ClientWidth {
 		t.Fatalf("phone: page is %dpx wide in a %dpx viewport, want no horizontal scroll", phone.ScrollWidth, phone.ClientWidth)
 	}
-	shot = filepath.Join(artifacts, "browser-phone.png")
-	drv.do(t, "screenshot", map[string]any{"path": shot})
-	t.Logf("screenshot: %s", shot)
+	for name, full := range map[string]bool{"browser-phone.png": false, "browser-phone-full.png": true} {
+		shot = filepath.Join(artifacts, name)
+		drv.do(t, "screenshot", map[string]any{"path": shot, "fullPage": full})
+		t.Logf("screenshot: %s", shot)
+	}
 	if msgs := drv.pageErrors(); len(msgs) > 0 {
 		t.Fatalf("page errors: %q", msgs)
 	}
@@ -215,8 +246,8 @@ func checkPage(t *testing.T, drv *driver, evs []event.Event, step string) pageVi
 				step, w.Innings, w, v.Bars[k], v.BarRuns[k], v.Wkts[k], len(runs[w.Innings]), runs[w.Innings], total, wkts[w.Innings])
 		}
 	}
-	t.Logf("%s: page at seq %d after %s: %d lines, totals %+v, worm %+v, bars %v, wicket dots %v",
-		step, v.Seq, time.Since(t0).Round(time.Millisecond), len(v.Lines), v.Totals, v.Worm, v.Bars, v.Wkts)
+	t.Logf("%s (%s): page at seq %d after %s: %d lines, totals %+v, worm %+v, bars %v, wicket dots %v",
+		step, time.Now().Format("15:04:05.000"), v.Seq, time.Since(t0).Round(time.Millisecond), len(v.Lines), v.Totals, v.Worm, v.Bars, v.Wkts)
 	return v
 }
 
@@ -652,15 +683,37 @@ func (l trackingListener) Accept() (net.Conn, error) {
 	return c, err
 }
 
-// trackConnections serves env's hub on a second server whose connections
-// are tracked, and returns its URL.
-func trackConnections(t *testing.T, env *testEnv, tr *connTracker) string {
+// trackedServer serves a hub's handler, which the test may swap, on a
+// server whose connections are tracked.
+type trackedServer struct {
+	url string
+	mu  sync.Mutex
+	h   http.Handler
+}
+
+func (s *trackedServer) setHandler(h http.Handler) {
+	s.mu.Lock()
+	s.h = h
+	s.mu.Unlock()
+}
+
+func (s *trackedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	h := s.h
+	s.mu.Unlock()
+	h.ServeHTTP(w, r)
+}
+
+// trackConnections serves h on a server whose connections are tracked by
+// tr, until the test ends.
+func trackConnections(t *testing.T, h http.Handler, tr *connTracker) *trackedServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	srv := &http.Server{Handler: env.hub.Handler()}
+	ts := &trackedServer{url: "http://" + ln.Addr().String(), h: h}
+	srv := &http.Server{Handler: ts}
 	done := make(chan struct{})
 	go func() { _ = srv.Serve(trackingListener{Listener: ln, t: tr}); close(done) }()
 	t.Cleanup(func() {
@@ -668,5 +721,5 @@ func trackConnections(t *testing.T, env *testEnv, tr *connTracker) string {
 		tr.closeAll()
 		<-done
 	})
-	return "http://" + ln.Addr().String()
+	return ts
 }

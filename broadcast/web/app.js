@@ -188,24 +188,37 @@ function applySnapshot(f) {
     st.lines.set(c.seq, { seq: c.seq, ball: c.ball || '', text: c.text, badge: c.badge || '', kind: c.kind });
   }
   scheduleRender();
-  if (f.seq > 0) loadHistory(f.match, f.seq, st.generation);
+  if (f.seq > 0) loadHistory(f.match, f.seq, f.epoch, st.generation);
   else st.history = 'done';
 }
 
 // loadHistory fills the feed and the charts with the events up to the
 // snapshot's seq, from GET /v1/matches/{id}/events, page by page. Live
 // events keep arriving meanwhile; both are keyed by seq.
-async function loadHistory(match, upto, gen) {
+function eventsURL(match, since, limit, epoch) {
+  let u = `/v1/matches/${encodeURIComponent(match)}/events?since=${since}&limit=${limit}`;
+  if (epoch !== undefined) u += '&epoch=' + encodeURIComponent(epoch);
+  return u;
+}
+
+async function loadHistory(match, upto, epoch, gen) {
   st.history = 'loading';
   let since = 0;
   try {
     while (since < upto) {
       const limit = Math.min(HISTORY_PAGE, upto - since);
-      const r = await fetch(`/v1/matches/${encodeURIComponent(match)}/events?since=${since}&limit=${limit}`, { cache: 'no-store' });
+      const r = await fetch(eventsURL(match, since, limit, epoch), { cache: 'no-store' });
       if (gen !== st.generation) return; // reset or switched meanwhile
-      if (r.status === 410) { // older events are gone: start from the oldest held
+      if (r.status === 410) {
         const body = await r.json().catch(() => ({}));
-        const first = Number((body.message || '').match(/oldest is (\d+)/)?.[1] || 0);
+        // epoch_changed: the numbering restarted; a reset and a fresh
+        // snapshot are on their way over the socket, which loads again.
+        if (body.code !== 'history_gone') throw new Error(body.code || 'HTTP 410');
+        // Older events are gone: ask where history starts (a page past the
+        // end holds no events but names first_seq), and load from there.
+        const probe = await fetch(eventsURL(match, upto, 1, epoch), { cache: 'no-store' });
+        const first = probe.ok ? (await probe.json()).first_seq : 0;
+        if (gen !== st.generation) return;
         if (!first || first - 1 <= since) throw new Error('history gone');
         since = first - 1;
         st.history = 'partial';
@@ -251,7 +264,7 @@ const client = new BallcastClient({
     scheduleRender();
   },
   onStatus: (status, detail) => {
-    if (status === Status.LIVE) setConn('live', 'live');
+    if (status === Status.LIVE) setConn('live', 'connected');
     else if (status === Status.CONNECTING) setConn('connecting', 'connecting…');
     else if (status === Status.RECONNECTING) {
       setConn('down', detail.code === 4008 ? 'catching up…' : 'reconnecting in ' + Math.max(1, Math.round(detail.delay / 1000)) + 's');
@@ -339,7 +352,18 @@ function render() {
   document.body.dataset.history = st.history;
 }
 
+// The picker's entry for the shown match follows the live score rather
+// than waiting for the next match list.
+function renderPickerLabel() {
+  const opt = [...picker.options].find((o) => o.value === st.match);
+  const m = st.matches.find((x) => x.id === st.match);
+  if (!opt || !st.info || !st.scorecard) return;
+  const summary = st.scorecard.innings.map((i) => i.team + ' ' + score(i) + ' (' + i.overs + ')').join(', ');
+  opt.textContent = (st.state === 'live' ? '● ' : '') + (st.info.title || (m && m.title) || st.match) + (summary ? ' — ' + summary : '');
+}
+
 function renderHead() {
+  renderPickerLabel();
   const i = st.info;
   $('title').textContent = i ? i.title : (st.match || 'Waiting for matches');
   const meta = [];

@@ -124,11 +124,14 @@ export class BallcastClient {
    * since (the last seq you hold, e.g. from storage) it replays what you
    * missed. Subscribing again to a followed match is a no-op.
    * @param {string} match
-   * @param {{since?: number, epoch?: string|number}} [from]
+   * @param {{since?: number, epoch?: string, mode?: 'all'|'latest'}} [from]
+   *   since/epoch: resume from a position saved earlier (see position());
+   *   mode 'latest': only the newest state matters, so the server may skip
+   *   events when the client lags (seq then jumps, which is not a gap).
    */
   subscribe(match, from) {
     if (this.subs.has(match)) return;
-    const s = { seq: 0, epoch: undefined, synced: false, resyncing: false };
+    const s = { seq: 0, epoch: undefined, synced: false, resyncing: false, mode: (from && from.mode) || 'all' };
     if (from && Number.isInteger(from.since)) {
       s.seq = from.since;
       s.epoch = from.epoch;
@@ -171,6 +174,7 @@ export class BallcastClient {
     const s = this.subs.get(match);
     if (!s) return;
     const req = { action: 'subscribe', match };
+    if (s.mode !== 'all') req.mode = s.mode;
     if (s.synced) {
       // Resume: the server replays (since, now], or resets us.
       req.since = s.seq;
@@ -187,7 +191,7 @@ export class BallcastClient {
         if (!s) return;
         s.synced = false;
         s.seq = 0;
-        s.epoch = f.epoch;
+        s.epoch = undefined; // the snapshot brings the new one
         s.resetPending = true;
         this.onReset(f.match, f);
         break;
@@ -211,7 +215,7 @@ export class BallcastClient {
       case 'event':
         if (!s || !s.synced) return;
         if (f.seq <= s.seq) return; // an overlap: already applied
-        if (f.seq !== s.seq + 1) {
+        if (f.seq !== s.seq + 1 && s.mode !== 'latest') {
           // A gap should never happen; ask again from what we hold.
           if (!s.resyncing) {
             s.resyncing = true;

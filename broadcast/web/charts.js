@@ -8,7 +8,7 @@ const SVG = 'http://www.w3.org/2000/svg';
 // Drawing area, in viewBox units; the SVG scales to its container's width.
 const W = 640;
 const H = 260;
-const PAD = { left: 36, right: 10, top: 12, bottom: 28 };
+const PAD = { left: 36, right: 10, top: 26, bottom: 28 };
 
 function node(tag, attrs, text) {
   const n = document.createElementNS(SVG, tag);
@@ -63,7 +63,7 @@ function frame(svg, label, xMax, yMax, yStep) {
     g.append(node('text', { class: 'tick', x: x(v), y: H - PAD.bottom + 16, 'text-anchor': 'middle' }, String(v)));
   }
   g.append(node('text', { class: 'axis-label', x: W - PAD.right, y: H - 2, 'text-anchor': 'end' }, 'overs'));
-  g.append(node('text', { class: 'axis-label', x: 2, y: PAD.top - 2 }, label));
+  g.append(node('text', { class: 'axis-label', x: PAD.left - 6, y: PAD.top - 10, 'text-anchor': 'end' }, label));
   svg.append(g);
   return { x, y, plotW, plotH };
 }
@@ -155,9 +155,9 @@ function legend(svg, innings) {
   let lx = PAD.left + 8;
   for (const inn of innings) {
     const cls = 'inn-' + (((inn.innings - 1) % 4) + 1);
-    svg.append(node('rect', { class: 'swatch ' + cls, x: lx, y: PAD.top, width: 10, height: 10 }));
+    svg.append(node('rect', { class: 'swatch ' + cls, x: lx, y: 4, width: 10, height: 10 }));
     const label = inn.team || 'Innings ' + inn.innings;
-    svg.append(node('text', { class: 'legend', x: lx + 14, y: PAD.top + 9 }, label));
+    svg.append(node('text', { class: 'legend', x: lx + 14, y: 13 }, label));
     lx += 24 + label.length * 7;
   }
 }
