@@ -110,6 +110,9 @@ func New(cfg Config, log zerolog.Logger) (*Guard, error) {
 	if v != nil {
 		ev = ev.Strs("jwt_algs", v.methods)
 	}
+	if g.keysOn && len(g.keys) == 0 && v == nil {
+		g.log.Warn().Msg("api keys configured but none listed: every connection will be refused")
+	}
 	if !g.keysOn && v == nil {
 		ev.Msg("access open: no api keys or jwt configured")
 	} else {
@@ -142,13 +145,17 @@ func (g *Guard) readKeysFile() ([]apiKey, fileStamp, error) {
 		return nil, fileStamp{}, err
 	}
 	keys := append(append([]apiKey(nil), g.envKeys...), fileKeys...)
-	seen := map[string]bool{}
+	names := map[string]bool{}
+	hashes := map[[32]byte]bool{}
 	for _, k := range g.envKeys {
-		seen[k.name] = true
+		names[k.name], hashes[k.hash] = true, true
 	}
 	for _, k := range fileKeys {
-		if seen[k.name] {
+		if names[k.name] {
 			return nil, fileStamp{}, errorf("api_keys: key name %q is in both %s and $%s", k.name, g.file, g.envName)
+		}
+		if hashes[k.hash] {
+			return nil, fileStamp{}, errorf("api_keys: key %q in %s has the same hash as a key in $%s", k.name, g.file, g.envName)
 		}
 	}
 	return keys, fileStamp{mod: st.ModTime(), size: st.Size()}, nil

@@ -120,6 +120,7 @@ func TestAPIKeys(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	t.Setenv("BALLCAST_TEST_SHORT_SECRET", "short")
 	t.Setenv("BALLCAST_TEST_DUP_KEYS", KeyLine("alpha", "other-key-value-xxxxxxxxxxxxxxxx", nil))
+	t.Setenv("BALLCAST_TEST_DUP_HASH", KeyLine("gamma", keyAlpha, nil))
 	tests := []struct {
 		name string
 		cfg  Config
@@ -130,6 +131,7 @@ func TestNewErrors(t *testing.T) {
 		{"unset keys env", Config{APIKeys: APIKeysConfig{Env: "BALLCAST_TEST_UNSET_VAR"}}, "BALLCAST_TEST_UNSET_VAR is not set"},
 		{"plaintext key in file", Config{APIKeys: APIKeysConfig{File: writeFile(t, "k", "alpha "+keyAlpha+"\n")}}, "hashed key"},
 		{"name in file and env", Config{APIKeys: APIKeysConfig{File: keysFile(t), Env: "BALLCAST_TEST_DUP_KEYS"}}, `"alpha" is in both`},
+		{"hash in file and env", Config{APIKeys: APIKeysConfig{File: keysFile(t), Env: "BALLCAST_TEST_DUP_HASH"}}, "same hash"},
 		{"unset secret env", Config{JWT: JWTConfig{HS256SecretEnv: "BALLCAST_TEST_UNSET_VAR"}}, "is not set"},
 		{"short secret", Config{JWT: JWTConfig{HS256SecretEnv: "BALLCAST_TEST_SHORT_SECRET"}}, "want at least 32"},
 		{"no PEM", Config{JWT: JWTConfig{RS256PublicKeyFile: writeFile(t, "pub.pem", "not pem")}}, "no PEM block"},
@@ -464,3 +466,12 @@ func TestConcurrentAdmitRelease(t *testing.T) {
 }
 
 func discard() zerolog.Logger { return zerolog.Nop() }
+
+func TestEmptyKeysRefuseAll(t *testing.T) {
+	g := newTestGuard(t, Config{APIKeys: APIKeysConfig{File: writeFile(t, "keys.txt", "# none yet\n")}})
+	if !strings.Contains(g.logs.String(), "every connection will be refused") {
+		t.Errorf("no warning for an empty keys file: %s", g.logs)
+	}
+	tk, err := g.Admit(request("192.0.2.1", keyAlpha))
+	wantRefused(t, tk, err, http.StatusUnauthorized, CodeUnauthorized)
+}
