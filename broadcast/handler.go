@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/coder/websocket"
@@ -24,18 +25,23 @@ const (
 
 // Handler returns the hub's HTTP handler:
 //
-//	GET /v1/ws                              WebSocket (see docs/protocol.md)
-//	GET /v1/matches                         MatchList
-//	GET /v1/matches/{id}                    Snapshot, 404 when unknown
-//	GET /v1/matches/{id}/events?since=&limit=  EventPage
-//	GET /                                   the live page (index.html, app.js, style.css)
+//	GET /v1/ws                                   WebSocket (see docs/protocol.md)
+//	GET /v1/ws/match/{id}?since=&epoch=&mode=    WebSocket following one match
+//	GET /v1/sse/matches/{id}?since=&epoch=&mode= Server-Sent Events following one match
+//	GET /v1/matches                              MatchList
+//	GET /v1/matches/{id}                         Snapshot, 404 when unknown
+//	GET /v1/matches/{id}/events?since=&limit=&epoch=  EventPage
+//	GET /                                        the live page (index.html, app.js, style.css)
 //
+// Every /v1/ request goes through the Guard (SetGuard), the page does not.
 // Requests wait for Run to start; after Run returns they get 503.
 func (h *Hub) Handler() http.Handler { return h.handler }
 
 func (h *Hub) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/ws", h.serveWS)
+	mux.HandleFunc("GET /v1/ws/match/{id}", h.serveMatchWS)
+	mux.HandleFunc("GET /v1/sse/matches/{id}", h.serveSSE)
 	mux.HandleFunc("GET /v1/matches", h.serveList)
 	mux.HandleFunc("GET /v1/matches/{id}", h.serveMatch)
 	mux.HandleFunc("GET /v1/matches/{id}/events", h.serveEvents)
@@ -54,14 +60,56 @@ func (h *Hub) routes() http.Handler {
 	return mux
 }
 
-func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
+// stopped answers 503 once Run has returned.
+func (h *Hub) stopped(w http.ResponseWriter) bool {
 	select {
 	case <-h.done:
 		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "server shutting down")
-		return
+		return true
 	default:
+		return false
 	}
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+}
+
+// serveWS serves /v1/ws: subscriptions come from the client's frames.
+func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
+	if h.stopped(w) {
+		return
+	}
+	t, ok := h.admit(w, r)
+	if !ok {
+		return
+	}
+	h.runWS(w, r, t, nil)
+}
+
+// serveMatchWS serves /v1/ws/match/{id}: one subscription, made on connect.
+func (h *Hub) serveMatchWS(w http.ResponseWriter, r *http.Request) {
+	if h.stopped(w) {
+		return
+	}
+	sub, ok := h.matchRequest(w, r)
+	if !ok {
+		return
+	}
+	t, ok := h.admit(w, r)
+	if !ok {
+		return
+	}
+	if !t.Allowed(sub.match) {
+		t.Release()
+		h.forbidden(w, sub.match)
+		return
+	}
+	h.runWS(w, r, t, &sub)
+}
+
+// runWS upgrades r and serves the connection until it closes. With sub
+// set, the connection follows that one match and takes no requests.
+func (h *Hub) runWS(w http.ResponseWriter, r *http.Request, t Ticket, sub *command) {
+	defer t.Release()
+	cw := &corkWriter{ResponseWriter: w}
+	conn, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
 		OriginPatterns:  h.cfg.AllowedOrigins,
 		CompressionMode: websocket.CompressionDisabled,
 	})
@@ -70,7 +118,9 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // Accept has written the response
 	}
 	conn.SetReadLimit(ReadLimit)
-	c := newClient(conn, h.cfg.QueueSize, h.log.With().Str("remote", r.RemoteAddr).Logger())
+	c := newClient(TransportWS, h.cfg.QueueSize, h.log.With().Str("remote", r.RemoteAddr).Logger(), &h.stats)
+	c.conn, c.cork, c.ticket = conn, cw.cork, t
+	c.closer = c.wsCloser
 	r0, err := h.query(r.Context(), command{op: cmdRegister, c: c})
 	if err != nil || !r0.ok {
 		_ = conn.Close(CloseGoingAway, ReasonShutdown)
@@ -82,7 +132,15 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	// context, so they run under one with no deadline and no cancel.
 	ctx := context.WithoutCancel(r.Context())
 	go c.writeLoop(ctx, h.cfg.PingInterval)
-	h.readLoop(ctx, c)
+	if sub != nil {
+		cmd := *sub
+		cmd.c = c
+		if h.tell(ctx, cmd) {
+			h.readLoop(ctx, c, true)
+		}
+	} else {
+		h.readLoop(ctx, c, false)
+	}
 
 	c.close(websocket.StatusNormalClosure, "")
 	<-c.writerDone
@@ -94,7 +152,8 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 }
 
 // readLoop reads client requests until the connection fails or closes.
-func (h *Hub) readLoop(ctx context.Context, c *client) {
+// On a single-match connection (fixed) every data frame is refused.
+func (h *Hub) readLoop(ctx context.Context, c *client, fixed bool) {
 	for {
 		typ, data, err := c.conn.Read(ctx)
 		if err != nil {
@@ -103,9 +162,18 @@ func (h *Hub) readLoop(ctx context.Context, c *client) {
 			}
 			return
 		}
+		if fixed {
+			c.enqueue(errorFrame(CodeBadRequest, "this connection follows one match, subscribed on connect; it takes no requests", ""))
+			continue
+		}
 		cmd, refusal := parseRequest(typ, data)
 		if refusal != nil {
 			c.enqueue(refusal)
+			continue
+		}
+		if cmd.op == cmdSubscribe && !c.ticket.Allowed(cmd.match) {
+			h.stats.subRefused.Add(1)
+			c.enqueue(errorFrame(CodeForbidden, fmt.Sprintf("not allowed to follow match %q", cmd.match), cmd.match))
 			continue
 		}
 		cmd.c = c
@@ -132,6 +200,15 @@ func parseRequest(typ websocket.MessageType, data []byte) (command, []byte) {
 		if req.Since != nil {
 			cmd.since, cmd.hasSince = *req.Since, true
 		}
+		if req.Epoch != "" && !validEpoch(req.Epoch) {
+			return command{}, errorFrame(CodeBadRequest, fmt.Sprintf("epoch must be 1 to %d printable ASCII characters without spaces", MaxEpoch), req.Match)
+		}
+		cmd.epoch = req.Epoch
+		latest, ok := parseMode(req.Mode)
+		if !ok {
+			return command{}, errorFrame(CodeBadRequest, fmt.Sprintf("mode must be %q or %q", ModeAll, ModeLatest), req.Match)
+		}
+		cmd.latest = latest
 	case ActionUnsubscribe:
 		cmd.op = cmdUnsubscribe
 	default:
@@ -143,17 +220,83 @@ func parseRequest(typ websocket.MessageType, data []byte) (command, []byte) {
 	return cmd, nil
 }
 
+// parseMode reports whether mode asks for latest-value delivery, and
+// whether it is a mode at all ("" is ModeAll).
+func parseMode(mode string) (latest, ok bool) {
+	switch mode {
+	case "", ModeAll:
+		return false, true
+	case ModeLatest:
+		return true, true
+	}
+	return false, false
+}
+
+// matchRequest parses a single-match endpoint's path and query (since,
+// epoch, mode) into a subscribe command; on error it answers 400.
+func (h *Hub) matchRequest(w http.ResponseWriter, r *http.Request) (command, bool) {
+	id := r.PathValue("id")
+	if id == "" || len(id) > MaxMatchID {
+		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("match must be 1 to %d bytes", MaxMatchID))
+		return command{}, false
+	}
+	cmd := command{op: cmdSubscribe, match: id}
+	q := r.URL.Query()
+	if s := q.Get("since"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, CodeBadRequest, "since must be a non-negative integer")
+			return command{}, false
+		}
+		cmd.since, cmd.hasSince = v, true
+	}
+	if e := q.Get("epoch"); e != "" {
+		if !validEpoch(e) {
+			writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("epoch must be 1 to %d printable ASCII characters without spaces", MaxEpoch))
+			return command{}, false
+		}
+		cmd.epoch = e
+	}
+	latest, ok := parseMode(q.Get("mode"))
+	if !ok {
+		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("mode must be %q or %q", ModeAll, ModeLatest))
+		return command{}, false
+	}
+	cmd.latest = latest
+	return cmd, true
+}
+
+func (h *Hub) forbidden(w http.ResponseWriter, id string) {
+	h.stats.subRefused.Add(1)
+	writeError(w, http.StatusForbidden, CodeForbidden, fmt.Sprintf("not allowed to follow match %q", id))
+}
+
 func (h *Hub) serveList(w http.ResponseWriter, r *http.Request) {
+	t, ok := h.admit(w, r)
+	if !ok {
+		return
+	}
+	defer t.Release()
 	rep, err := h.query(r.Context(), command{op: cmdList})
 	if err != nil {
 		h.unavailable(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, mustMarshal(MatchList{Matches: rep.matches}))
+	list := slices.DeleteFunc(rep.matches, func(m MatchSummary) bool { return !t.Allowed(m.ID) })
+	writeJSON(w, http.StatusOK, mustMarshal(MatchList{Matches: list}))
 }
 
 func (h *Hub) serveMatch(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	t, ok := h.admit(w, r)
+	if !ok {
+		return
+	}
+	defer t.Release()
+	if !t.Allowed(id) {
+		h.forbidden(w, id)
+		return
+	}
 	rep, err := h.query(r.Context(), command{op: cmdSnapshot, match: id})
 	if err != nil {
 		h.unavailable(w, err)
@@ -168,7 +311,21 @@ func (h *Hub) serveMatch(w http.ResponseWriter, r *http.Request) {
 
 func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	t, ok := h.admit(w, r)
+	if !ok {
+		return
+	}
+	defer t.Release()
+	if !t.Allowed(id) {
+		h.forbidden(w, id)
+		return
+	}
 	q := r.URL.Query()
+	epoch := q.Get("epoch")
+	if epoch != "" && !validEpoch(epoch) {
+		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("epoch must be 1 to %d printable ASCII characters without spaces", MaxEpoch))
+		return
+	}
 	var since uint64
 	if s := q.Get("since"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
@@ -187,7 +344,7 @@ func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = v
 	}
-	rep, err := h.query(r.Context(), command{op: cmdEvents, match: id, since: since, limit: limit})
+	rep, err := h.query(r.Context(), command{op: cmdEvents, match: id, since: since, limit: limit, epoch: epoch})
 	if err != nil {
 		h.unavailable(w, err)
 		return
@@ -195,6 +352,10 @@ func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !rep.ok:
 		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no match %q", id))
+		return
+	case rep.epochOff:
+		writeError(w, http.StatusGone, CodeEpochChanged,
+			fmt.Sprintf("the stream's epoch is %q, not %q: its seqs were renumbered; fetch the snapshot", h.epoch, epoch))
 		return
 	case rep.gone:
 		writeError(w, http.StatusGone, CodeHistoryGone,
@@ -209,6 +370,8 @@ func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 	b := make([]byte, 0, n)
 	b = append(b, `{"match":`...)
 	b = appendJSONString(b, id)
+	b = append(b, `,"epoch":`...)
+	b = append(b, h.quotedEpoch...)
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendUint(b, rep.seq, 10)
 	b = append(b, `,"first_seq":`...)

@@ -176,7 +176,7 @@ func TestWebPage(t *testing.T) {
 		wantType string
 		wantBody []string
 	}{
-		{path: "/", wantType: "text/html", wantBody: []string{`<script src="app.js"`, "cricsheet.org", "ODC-By"}},
+		{path: "/", wantType: "text/html", wantBody: []string{`src="app.js"`, "cricsheet.org", "ODC-By"}},
 		{path: "/app.js", wantType: "text/javascript", wantBody: []string{"/v1/ws", "since"}},
 		{path: "/style.css", wantType: "text/css", wantBody: []string{"@media"}},
 	}

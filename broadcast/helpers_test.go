@@ -33,6 +33,10 @@ type envOptions struct {
 	// connections (bytes), so a client that does not read backs up the
 	// server quickly.
 	sendBuffer int
+	// epoch, when set, is passed to SetEpoch.
+	epoch string
+	// guard, when set, is passed to SetGuard.
+	guard broadcast.Guard
 }
 
 // startHub runs a hub with cfg until the test ends and checks that no
@@ -47,6 +51,14 @@ func startHub(t *testing.T, cfg broadcast.Config, opts *envOptions) *testEnv {
 	h, err := broadcast.NewHub(cfg, zerolog.New(logs).Level(zerolog.DebugLevel))
 	if err != nil {
 		t.Fatalf("NewHub: got %v, want nil", err)
+	}
+	if opts.epoch != "" {
+		if err := h.SetEpoch(opts.epoch); err != nil {
+			t.Fatalf("SetEpoch: got %v, want nil", err)
+		}
+	}
+	if opts.guard != nil {
+		h.SetGuard(opts.guard)
 	}
 	srv := httptest.NewUnstartedServer(h.Handler())
 	if opts.sendBuffer > 0 {

@@ -3,6 +3,8 @@ package broadcast
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +28,9 @@ var (
 	ErrRunning = errors.New("broadcast: hub already running")
 	// ErrNoMatch: Publish was given an event without a match ID.
 	ErrNoMatch = errors.New("broadcast: event has no match")
+	// ErrBadEpoch: SetEpoch was given an epoch that is not 1 to MaxEpoch
+	// printable ASCII characters without spaces.
+	ErrBadEpoch = errors.New("broadcast: bad epoch")
 )
 
 // cmdBuffer is the depth of the hub's command channel: how far Publish may
@@ -42,6 +47,12 @@ type Hub struct {
 	done    chan struct{} // closed when Run returns
 	started atomic.Bool
 	handler http.Handler
+	guard   Guard
+	stats   hubStats
+
+	// epoch is set before Run; quotedEpoch is its JSON form.
+	epoch       string
+	quotedEpoch []byte
 
 	bpoMu sync.Mutex
 	bpo   map[string]int // balls per over by match, learnt from MatchInfo in Publish
@@ -67,8 +78,60 @@ func NewHub(cfg Config, log zerolog.Logger) (*Hub, error) {
 		matches: make(map[string]*match),
 		clients: make(map[*client]struct{}),
 	}
+	h.setEpoch(randomEpoch())
 	h.handler = h.routes()
 	return h, nil
+}
+
+// SetEpoch sets the epoch of every match stream: the name of the numbering
+// that seq values belong to (docs/protocol.md). Call it before Run. Set it
+// from the durable feed the hub is rebuilt from, so that it stays the same
+// across restarts that replay the same feed in the same order, and changes
+// when that feed is recreated and the numbering starts again (for example
+// a value derived from the feed stream's creation time). Without SetEpoch
+// the epoch is random per Hub (an "r" and 24 hex digits): right for a hub
+// without a durable feed, whose numbering restarts with the process.
+//
+// The epoch must be 1 to MaxEpoch printable ASCII characters without
+// spaces; otherwise SetEpoch returns ErrBadEpoch. After Run has started it
+// returns ErrRunning.
+func (h *Hub) SetEpoch(epoch string) error {
+	if !validEpoch(epoch) {
+		return fmt.Errorf("broadcast: set epoch %q: %w", epoch, ErrBadEpoch)
+	}
+	if h.started.Load() {
+		return ErrRunning
+	}
+	h.setEpoch(epoch)
+	return nil
+}
+
+// Epoch returns the hub's epoch.
+func (h *Hub) Epoch() string { return h.epoch }
+
+func (h *Hub) setEpoch(epoch string) {
+	h.epoch = epoch
+	h.quotedEpoch = appendJSONString(nil, epoch)
+}
+
+func randomEpoch() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // never fails
+	return "r" + hex.EncodeToString(b[:])
+}
+
+// validEpoch reports whether e is 1 to MaxEpoch bytes of printable ASCII
+// without spaces: safe in an SSE id and a URL query.
+func validEpoch(e string) bool {
+	if e == "" || len(e) > MaxEpoch {
+		return false
+	}
+	for i := 0; i < len(e); i++ {
+		if e[i] < 0x21 || e[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // Run owns every match's state and every subscription. It blocks until ctx
@@ -191,11 +254,13 @@ func appendEventTail(b []byte, ev *event.Event, data *EventData) ([]byte, error)
 	return append(b, '}'), nil
 }
 
-// appendEventFrame completes an event frame: the head with the match and the
-// stream seq, then the tail encoded by Publish.
-func appendEventFrame(b, quotedMatch []byte, seq uint64, tail []byte) []byte {
+// appendEventFrame completes an event frame: the head with the match, the
+// epoch and the stream seq, then the tail encoded by Publish.
+func appendEventFrame(b, quotedMatch, quotedEpoch []byte, seq uint64, tail []byte) []byte {
 	b = append(b, `{"op":"event","match":`...)
 	b = append(b, quotedMatch...)
+	b = append(b, `,"epoch":`...)
+	b = append(b, quotedEpoch...)
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendUint(b, seq, 10)
 	return append(b, tail...)
@@ -216,8 +281,12 @@ type command struct {
 	since uint64
 	// hasSince marks a resume request (subscribe with since).
 	hasSince bool
-	limit    int
-	reply    chan reply
+	// epoch, when not empty, is the epoch since belongs to.
+	epoch string
+	// latest asks for a latest-value subscription (ModeLatest).
+	latest bool
+	limit  int
+	reply  chan reply
 }
 
 type cmdOp uint8
@@ -245,6 +314,7 @@ type published struct {
 type reply struct {
 	ok       bool // register accepted; match found
 	gone     bool // events: since is older than the history held
+	epochOff bool // events: the epoch asked for is not the stream's
 	body     []byte
 	frames   [][]byte
 	matches  []MatchSummary
@@ -294,13 +364,14 @@ func (h *Hub) handle(cmd command) {
 	case cmdRegister:
 		if !h.stopping {
 			h.clients[cmd.c] = struct{}{}
+			h.stats.clients(cmd.c.transport).Add(1)
 		}
 		cmd.reply <- reply{ok: !h.stopping}
 	case cmdUnregister:
 		h.unregister(cmd.c)
 	case cmdSubscribe:
 		if !h.stopping {
-			h.subscribe(cmd.c, cmd.match, cmd.since, cmd.hasSince)
+			h.subscribe(cmd)
 		}
 	case cmdUnsubscribe:
 		if !h.stopping {
@@ -316,7 +387,7 @@ func (h *Hub) handle(cmd command) {
 		}
 		cmd.reply <- reply{ok: true, body: h.snapshot(m)}
 	case cmdEvents:
-		cmd.reply <- h.events(cmd.match, cmd.since, cmd.limit)
+		cmd.reply <- h.events(cmd)
 	}
 }
 
@@ -339,7 +410,7 @@ type match struct {
 	result string
 	snap   []byte // the encoded snapshot at seq; nil when stale
 
-	subs map[*client]struct{}
+	subs map[*client]bool // subscribers; true for ModeLatest
 }
 
 func newMatch(id string) *match {
@@ -347,7 +418,7 @@ func newMatch(id string) *match {
 		id:     id,
 		quoted: appendJSONString(nil, id),
 		seen:   make(map[string]struct{}),
-		subs:   make(map[*client]struct{}),
+		subs:   make(map[*client]bool),
 	}
 }
 
@@ -372,12 +443,13 @@ func (h *Hub) publish(id string, p *published) {
 		h.log.Info().Str("match", id).Msg("match started")
 	}
 	m.seq++
-	frame := appendEventFrame(make([]byte, 0, 32+len(m.quoted)+len(p.tail)), m.quoted, m.seq, p.tail)
+	frame := appendEventFrame(make([]byte, 0, 48+len(m.quoted)+len(h.quotedEpoch)+len(p.tail)), m.quoted, h.quotedEpoch, m.seq, p.tail)
 	m.hist.push(frame, h.cfg.History)
 	h.apply(m, p)
 	m.snap = nil
-	for c := range m.subs {
-		h.send(c, item{frame: frame})
+	it := item{frame: frame, op: OpEvent, seq: m.seq, match: id}
+	for c, latest := range m.subs {
+		h.send(c, it, latest)
 	}
 }
 
@@ -428,14 +500,13 @@ func (h *Hub) apply(m *match, p *published) {
 }
 
 // send queues it for c without blocking; a full queue disconnects c.
-func (h *Hub) send(c *client, it item) bool {
-	select {
-	case c.queue <- it:
+// latest lets an unsent event frame of the same match be replaced.
+func (h *Hub) send(c *client, it item, latest bool) bool {
+	if c.push(it, latest) {
 		return true
-	default:
-		h.kick(c)
-		return false
 	}
+	h.kick(c)
+	return false
 }
 
 // kick drops every subscription of a client whose queue is full and closes
@@ -451,7 +522,8 @@ func (h *Hub) kick(c *client) {
 		return
 	default:
 	}
-	c.log.Warn().Int("queue_size", cap(c.queue)).Msg("slow consumer disconnected")
+	c.log.Warn().Int("queue_size", c.max).Str("transport", c.transport).Msg("slow consumer disconnected")
+	h.stats.slowDropped.Add(1)
 	c.close(CloseSlowConsumer, ReasonSlowConsumer)
 }
 
@@ -472,43 +544,65 @@ func (h *Hub) forget(m *match) {
 
 func (h *Hub) unregister(c *client) {
 	h.dropSubs(c)
-	delete(h.clients, c)
+	if _, ok := h.clients[c]; ok {
+		delete(h.clients, c)
+		h.stats.clients(c.transport).Add(-1)
+	}
 }
 
-// subscribe queues a snapshot, or for a resume the missed events, and adds
-// c to the match's subscribers, all in one step of the hub goroutine: no
-// event can fall between the two.
-func (h *Hub) subscribe(c *client, id string, since uint64, resume bool) {
+// subscribe queues a snapshot, or for a resume the missed events or a
+// reset and a snapshot, and adds c to the match's subscribers, all in one
+// step of the hub goroutine: no event can fall between the two.
+func (h *Hub) subscribe(cmd command) {
+	c, id, since := cmd.c, cmd.match, cmd.since
 	if c.kicked {
 		return
 	}
 	m := h.matches[id]
 	if _, ok := c.subs[id]; !ok && len(c.subs) >= MaxSubscriptions {
-		h.send(c, item{frame: errorFrame(CodeTooManySubscriptions, fmt.Sprintf("a connection may follow at most %d matches", MaxSubscriptions), id)})
+		h.send(c, item{frame: errorFrame(CodeTooManySubscriptions, fmt.Sprintf("a connection may follow at most %d matches", MaxSubscriptions), id), op: OpError, match: id}, false)
 		return
 	}
 	if m == nil {
 		m = newMatch(id)
 		h.matches[id] = m
 	}
-	var it item
+	it := item{match: id}
+	reason := ""
 	switch {
-	case !resume:
-		it.frame = h.snapshot(m)
-	case since <= m.seq && since+1 >= m.firstSeq():
-		first := m.firstSeq()
-		it.frame = mustMarshal(Resumed{Op: OpResumed, Match: id, Since: since, Seq: m.seq})
-		it.batch = m.hist.slice(int(since+1-first), m.hist.len())
+	case !cmd.hasSince:
+		it.frame, it.op, it.seq = h.snapshot(m), OpSnapshot, m.seq
+	case cmd.epoch != "" && cmd.epoch != h.epoch:
+		reason = ReasonEpochChanged
+		h.stats.resetEpoch.Add(1)
+	case since > m.seq:
+		reason = ReasonAhead
+		h.stats.resetAhead.Add(1)
+	case since+1 < m.firstSeq():
+		reason = ReasonHistoryGone
+		h.stats.resetGone.Add(1)
 	default:
-		c.log.Debug().Str("match", id).Uint64("since", since).Uint64("seq", m.seq).Msg("resume not possible, sending snapshot")
-		it.frame = h.encodeSnapshot(m, true)
+		first := m.firstSeq()
+		it.frame = mustMarshal(Resumed{Op: OpResumed, Match: id, Epoch: h.epoch, Since: since, Seq: m.seq})
+		it.op, it.seq = OpResumed, since
+		i := int(since + 1 - first)
+		if cmd.latest && i < m.hist.len() {
+			i = m.hist.len() - 1 // latest mode: only the newest event
+		}
+		it.batch, it.batchOp, it.batchSeq = m.hist.slice(i, m.hist.len()), OpEvent, first+uint64(i)
 	}
-	if !h.send(c, it) {
+	if reason != "" {
+		c.log.Debug().Str("match", id).Uint64("since", since).Uint64("seq", m.seq).Str("reason", reason).Msg("resume not possible, sending reset and snapshot")
+		it.frame = mustMarshal(Reset{Op: OpReset, Match: id, Epoch: h.epoch, Reason: reason, Since: since, Seq: m.seq})
+		it.op, it.seq = OpReset, m.seq
+		it.batch, it.batchOp, it.batchSeq = [][]byte{h.snapshot(m)}, OpSnapshot, m.seq
+	}
+	if !h.send(c, it, false) {
 		h.forget(m)
 		return
 	}
 	c.subs[id] = m
-	m.subs[c] = struct{}{}
+	m.subs[c] = cmd.latest
 }
 
 func (h *Hub) unsubscribe(c *client, id string) {
@@ -520,20 +614,20 @@ func (h *Hub) unsubscribe(c *client, id string) {
 		delete(m.subs, c)
 		h.forget(m)
 	}
-	h.send(c, item{frame: mustMarshal(Unsubscribed{Op: OpUnsubscribed, Match: id})})
+	h.send(c, item{frame: mustMarshal(Unsubscribed{Op: OpUnsubscribed, Match: id}), op: OpUnsubscribed, match: id}, false)
 }
 
 // snapshot returns the match's encoded snapshot, cached until the next event.
 func (h *Hub) snapshot(m *match) []byte {
 	if m.snap == nil {
-		m.snap = h.encodeSnapshot(m, false)
+		m.snap = h.encodeSnapshot(m)
 	}
 	return m.snap
 }
 
-func (h *Hub) encodeSnapshot(m *match, reset bool) []byte {
+func (h *Hub) encodeSnapshot(m *match) []byte {
 	s := Snapshot{
-		Op: OpSnapshot, Match: m.id, Seq: m.seq, State: m.state, Reset: reset, Result: m.result,
+		Op: OpSnapshot, Match: m.id, Epoch: h.epoch, Seq: m.seq, State: m.state, Result: m.result,
 		Info: m.info, Scorecard: m.card, Commentary: m.lines.slice(0, m.lines.len()),
 	}
 	if s.State == "" {
@@ -543,8 +637,9 @@ func (h *Hub) encodeSnapshot(m *match, reset bool) []byte {
 }
 
 // events answers GET /v1/matches/{id}/events.
-func (h *Hub) events(id string, since uint64, limit int) reply {
-	m := h.matches[id]
+func (h *Hub) events(cmd command) reply {
+	since, limit := cmd.since, cmd.limit
+	m := h.matches[cmd.match]
 	if m == nil || !m.live {
 		return reply{}
 	}
@@ -554,6 +649,9 @@ func (h *Hub) events(id string, since uint64, limit int) reply {
 	}
 	first := m.firstSeq()
 	switch {
+	case cmd.epoch != "" && cmd.epoch != h.epoch:
+		r.epochOff = true
+		return r
 	case since >= m.seq:
 		return r
 	case since+1 < first:

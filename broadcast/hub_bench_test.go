@@ -40,20 +40,26 @@ func benchHub(b *testing.B, n int) {
 	var wg sync.WaitGroup
 	bar := newBatchBarrier(total, n)
 	for i := range n {
-		c := newClient(nil, queue, zerolog.Nop())
+		c := newClient(TransportWS, queue, zerolog.Nop(), &h.stats)
 		if !h.tell(ctx, command{op: cmdSubscribe, c: c, match: "m1"}) {
 			b.Fatal("hub stopped")
 		}
 		wg.Go(func() {
-			<-c.queue // the snapshot
-			for k := 1; k <= total; k++ {
+			got := -1 // the snapshot comes first
+			for got < total {
 				select {
-				case <-c.queue:
+				case <-c.ready:
 				case <-c.closing:
 					b.Errorf("client %d dropped as a slow consumer", i)
 					return
 				}
-				bar.received(k, total)
+				for _, it := range c.take() {
+					for range it.frames() {
+						if got++; got > 0 {
+							bar.received(got, total)
+						}
+					}
+				}
 			}
 		})
 	}

@@ -22,8 +22,8 @@ func TestSubscribeThenPublish(t *testing.T) {
 	c := broadcasttest.Dial(t, env.url)
 	c.Subscribe("m1", broadcasttest.Fresh)
 	snap := c.NextOp(ctxT(t), broadcast.OpSnapshot)
-	if snap.Match != "m1" || snap.Seq != 0 || snap.State != broadcast.StateUnknown || snap.Reset {
-		t.Fatalf("got snapshot match=%q seq=%d state=%q reset=%v, want m1 0 unknown false", snap.Match, snap.Seq, snap.State, snap.Reset)
+	if snap.Match != "m1" || snap.Seq != 0 || snap.State != broadcast.StateUnknown || snap.Epoch != env.hub.Epoch() {
+		t.Fatalf("got snapshot match=%q seq=%d state=%q epoch=%q, want m1 0 unknown %q", snap.Match, snap.Seq, snap.State, snap.Epoch, env.hub.Epoch())
 	}
 
 	publishAll(t, env.hub, balls("m1", 1, n)...)
@@ -121,53 +121,79 @@ func TestSubscribeMidStream(t *testing.T) {
 	}
 }
 
+// TestResume covers every answer to a subscribe with since: resumed and
+// exactly the missing events, or a reset for each reason and a snapshot.
+// Live events follow either way.
 func TestResume(t *testing.T) {
 	const n, history = 300, 100
+	const epoch = "feed-2026-11-23T20:00:00Z"
 	tests := []struct {
-		name      string
-		match     string
-		since     int64
-		wantOp    string
-		wantReset bool
-		wantFrom  uint64 // first replayed seq; n+1 when nothing is replayed
+		name       string
+		match      string
+		since      uint64
+		epoch      string
+		wantReason string // empty: resumed
+		wantFrom   uint64 // first replayed seq; n+1 when nothing is replayed
 	}{
-		{name: "within history", match: "m1", since: 250, wantOp: broadcast.OpResumed, wantFrom: 251},
-		{name: "oldest held", match: "m1", since: n - history, wantOp: broadcast.OpResumed, wantFrom: n - history + 1},
-		{name: "up to date", match: "m1", since: n, wantOp: broadcast.OpResumed, wantFrom: n + 1},
-		{name: "older than history", match: "m1", since: n - history - 1, wantOp: broadcast.OpSnapshot, wantReset: true},
-		{name: "from the start, gone", match: "m1", since: 0, wantOp: broadcast.OpSnapshot, wantReset: true},
-		{name: "ahead of stream", match: "m1", since: n + 5, wantOp: broadcast.OpSnapshot, wantReset: true},
-		{name: "unknown match from zero", match: "later", since: 0, wantOp: broadcast.OpResumed, wantFrom: 1},
-		{name: "unknown match ahead", match: "later", since: 7, wantOp: broadcast.OpSnapshot, wantReset: true},
+		{name: "in the gap", match: "m1", since: 250, epoch: epoch, wantFrom: 251},
+		{name: "oldest held", match: "m1", since: n - history, epoch: epoch, wantFrom: n - history + 1},
+		{name: "up to date", match: "m1", since: n, epoch: epoch, wantFrom: n + 1},
+		{name: "no epoch sent", match: "m1", since: 290, wantFrom: 291},
+		{name: "older than history", match: "m1", since: n - history - 1, epoch: epoch, wantReason: broadcast.ReasonHistoryGone},
+		{name: "from the start, gone", match: "m1", since: 0, epoch: epoch, wantReason: broadcast.ReasonHistoryGone},
+		{name: "ahead of stream", match: "m1", since: n + 5, epoch: epoch, wantReason: broadcast.ReasonAhead},
+		{name: "ahead, no epoch sent", match: "m1", since: n + 1, wantReason: broadcast.ReasonAhead},
+		{name: "epoch changed", match: "m1", since: 250, epoch: "feed-2026-11-22T08:00:00Z", wantReason: broadcast.ReasonEpochChanged},
+		{name: "epoch changed, up to date", match: "m1", since: n, epoch: "r0", wantReason: broadcast.ReasonEpochChanged},
+		{name: "unknown match from zero", match: "later", since: 0, epoch: epoch, wantFrom: 1},
+		{name: "unknown match ahead", match: "later", since: 7, epoch: epoch, wantReason: broadcast.ReasonAhead},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			env := startHub(t, broadcast.Config{History: history, QueueSize: 64}, nil)
+			env := startHub(t, broadcast.Config{History: history, QueueSize: 64}, &envOptions{epoch: epoch})
 			publishAll(t, env.hub, balls("m1", 1, n)...)
 			c := broadcasttest.Dial(t, env.url)
-			c.Subscribe(tc.match, tc.since)
-			f := c.NextOp(ctxT(t), tc.wantOp)
+			c.Resume(tc.match, tc.since, tc.epoch)
 			head := uint64(0)
 			if tc.match == "m1" {
 				head = n
 			}
-			switch tc.wantOp {
-			case broadcast.OpResumed:
-				if f.Since != uint64(tc.since) || f.Seq != head {
-					t.Fatalf("got resumed since=%d seq=%d, want %d %d", f.Since, f.Seq, tc.since, head)
+			if tc.wantReason != "" {
+				snap := c.NextReset(ctxT(t), tc.match, tc.wantReason)
+				if snap.Seq != head || snap.Epoch != epoch {
+					t.Fatalf("got snapshot seq=%d epoch=%q, want %d %q", snap.Seq, snap.Epoch, head, epoch)
+				}
+			} else {
+				f := c.NextOp(ctxT(t), broadcast.OpResumed)
+				if f.Since != tc.since || f.Seq != head || f.Epoch != epoch {
+					t.Fatalf("got resumed since=%d seq=%d epoch=%q, want %d %d %q", f.Since, f.Seq, f.Epoch, tc.since, head, epoch)
 				}
 				if tc.wantFrom <= head {
-					expectEvents(t, c, tc.match, tc.wantFrom, head)
-				}
-			case broadcast.OpSnapshot:
-				if f.Reset != tc.wantReset || f.Seq != head {
-					t.Fatalf("got snapshot reset=%v seq=%d, want %v %d", f.Reset, f.Seq, tc.wantReset, head)
+					for _, e := range expectEvents(t, c, tc.match, tc.wantFrom, head) {
+						if e.Epoch != epoch {
+							t.Fatalf("got event epoch %q, want %q", e.Epoch, epoch)
+						}
+					}
 				}
 			}
-			// Live events follow either way.
+			// Live events follow either way, and nothing else came first.
 			next := ball(tc.match, int(head)+1)
 			publishAll(t, env.hub, next)
 			expectEvents(t, c, tc.match, head+1, head+1)
+			st := env.hub.Stats()
+			resets := map[string]uint64{
+				broadcast.ReasonHistoryGone: st.ResetsHistoryGone, broadcast.ReasonAhead: st.ResetsAhead,
+				broadcast.ReasonEpochChanged: st.ResetsEpochChanged,
+			}
+			for reason, got := range resets {
+				want := uint64(0)
+				if reason == tc.wantReason {
+					want = 1
+				}
+				if got != want {
+					t.Fatalf("Stats: got %d resets for %s, want %d", got, reason, want)
+				}
+			}
 		})
 	}
 }

@@ -11,15 +11,17 @@ import (
 )
 
 // This file defines the frontend wire protocol: JSON text frames over the
-// WebSocket at /v1/ws and the JSON bodies of the REST endpoints. Keys are
+// WebSockets at /v1/ws and /v1/ws/match/{id}, the same JSON as SSE message
+// data at /v1/sse/matches/{id}, and the JSON bodies of the REST endpoints. Keys are
 // snake_case. docs/protocol.md is the prose version; keep the
 // two in step.
 
 // Frame ops: the "op" field of every server frame.
 const (
-	OpSnapshot     = "snapshot"     // state of one match at seq; sent on subscribe
+	OpSnapshot     = "snapshot"     // state of one match at seq; sent on subscribe and after reset
 	OpEvent        = "event"        // one event of a match, in seq order
 	OpResumed      = "resumed"      // a resume was accepted; replayed events follow
+	OpReset        = "reset"        // a resume was refused; a snapshot follows at once
 	OpUnsubscribed = "unsubscribed" // no more events of that match will follow
 	OpError        = "error"        // a request was refused; the connection stays open
 )
@@ -30,14 +32,40 @@ const (
 	ActionUnsubscribe = "unsubscribe"
 )
 
+// Subscription modes: the "mode" field of a subscribe request, and the
+// mode query parameter of the single-match endpoints.
+const (
+	// ModeAll delivers every event of the match, in seq order (the default).
+	ModeAll = "all"
+	// ModeLatest delivers the newest event of the match: an event frame
+	// queued for a lagging client and not yet written is replaced by the
+	// next event frame of the same match, so seq skips. Other frames are
+	// never replaced or dropped.
+	ModeLatest = "latest"
+)
+
+// Reset reasons: the "reason" field of a reset frame.
+const (
+	// ReasonEpochChanged: the resume's epoch is not the stream's; the
+	// numbering restarted, so its seq means nothing.
+	ReasonEpochChanged = "epoch_changed"
+	// ReasonHistoryGone: events after since are no longer held.
+	ReasonHistoryGone = "history_gone"
+	// ReasonAhead: since is greater than the stream's seq.
+	ReasonAhead = "ahead"
+)
+
 // Error codes: the "code" field of an error frame or REST error body.
 const (
 	CodeBadJSON              = "bad_json"               // the frame is not a JSON object
 	CodeBadRequest           = "bad_request"            // a field is missing or invalid
 	CodeUnknownAction        = "unknown_action"         // "action" is not subscribe or unsubscribe
 	CodeTooManySubscriptions = "too_many_subscriptions" // the connection already follows MaxSubscriptions matches
+	CodeForbidden            = "forbidden"              // the Guard's Ticket does not allow the match
+	CodeUnauthorized         = "unauthorized"           // HTTP 401: the Guard refused the request
 	CodeNotFound             = "not_found"              // REST: no such match
 	CodeHistoryGone          = "history_gone"           // REST: events after since are no longer held
+	CodeEpochChanged         = "epoch_changed"          // REST: the epoch asked for is not the stream's
 	CodeUnavailable          = "unavailable"            // the hub is not running
 )
 
@@ -69,6 +97,9 @@ const (
 	MaxMatchID = 128
 	// MaxSubscriptions is how many matches one connection may follow at once.
 	MaxSubscriptions = 64
+	// MaxEpoch is the longest epoch, in bytes. An epoch is 1 to MaxEpoch
+	// printable ASCII characters without spaces (0x21 to 0x7e).
+	MaxEpoch = 64
 )
 
 // StateUnknown is the snapshot state of a match the hub has no events for
@@ -82,6 +113,11 @@ type Request struct {
 	// Since asks for a resume: replay the events after this seq. Absent: a
 	// fresh snapshot.
 	Since *uint64 `json:"since,omitempty"`
+	// Epoch is the epoch Since belongs to. A resume with an epoch that is
+	// not the stream's is answered with a reset. Empty: Since alone decides.
+	Epoch string `json:"epoch,omitempty"`
+	// Mode is ModeAll (the default when empty) or ModeLatest.
+	Mode string `json:"mode,omitempty"`
 }
 
 // Snapshot is the state of one match at Seq: the "snapshot" frame, and the
@@ -89,14 +125,12 @@ type Request struct {
 type Snapshot struct {
 	Op    string `json:"op"`
 	Match string `json:"match"`
+	// Epoch names the numbering Seq belongs to; see Hub.SetEpoch.
+	Epoch string `json:"epoch"`
 	// Seq is the stream seq of the last event the snapshot reflects; 0 when
 	// none.
-	Seq   uint64 `json:"seq"`
-	State string `json:"state"`
-	// Reset is true when the snapshot answers a resume the server could not
-	// honour (the requested events are no longer held, or since is ahead of
-	// the stream): drop local state and start again from this snapshot.
-	Reset     bool       `json:"reset,omitempty"`
+	Seq       uint64     `json:"seq"`
+	State     string     `json:"state"`
 	Result    string     `json:"result,omitempty"`
 	Info      *Info      `json:"info,omitempty"`
 	Scorecard *Scorecard `json:"scorecard,omitempty"`
@@ -110,6 +144,7 @@ type Snapshot struct {
 type EventFrame struct {
 	Op        string    `json:"op"`
 	Match     string    `json:"match"`
+	Epoch     string    `json:"epoch"`
 	Seq       uint64    `json:"seq"`        // stream seq: 1, 2, 3... per match, gap-free
 	IngestSeq uint64    `json:"ingest_seq"` // the ingest seq; may have gaps
 	ID        string    `json:"id"`
@@ -124,8 +159,22 @@ type EventFrame struct {
 type Resumed struct {
 	Op    string `json:"op"`
 	Match string `json:"match"`
+	Epoch string `json:"epoch"`
 	Since uint64 `json:"since"`
 	Seq   uint64 `json:"seq"`
+}
+
+// Reset is the "reset" frame: the resume after Since cannot be honoured
+// for Reason (ReasonEpochChanged, ReasonHistoryGone or ReasonAhead). A
+// snapshot of the match at Seq follows at once; drop local state for the
+// match and start again from it.
+type Reset struct {
+	Op     string `json:"op"`
+	Match  string `json:"match"`
+	Epoch  string `json:"epoch"`
+	Reason string `json:"reason"`
+	Since  uint64 `json:"since"`
+	Seq    uint64 `json:"seq"`
 }
 
 // Unsubscribed is the "unsubscribed" frame.
@@ -388,6 +437,7 @@ type MatchList struct {
 // with seq in (since, since+limit], oldest first.
 type EventPage struct {
 	Match    string `json:"match"`
+	Epoch    string `json:"epoch"`
 	Seq      uint64 `json:"seq"`       // the match's latest seq
 	FirstSeq uint64 `json:"first_seq"` // the oldest seq still held; 0 when none
 	// Events are EventFrame objects exactly as sent over the WebSocket.

@@ -1,6 +1,6 @@
-// Package broadcasttest is a WebSocket client for tests of the broadcast
-// protocol: Dial a server, Subscribe, and read decoded frames with Next,
-// always under a deadline.
+// Package broadcasttest is a client for tests of the broadcast protocol:
+// Dial a WebSocket (or DialSSE an event stream), Subscribe, and read
+// decoded frames with Next, always under a deadline.
 package broadcasttest
 
 import (
@@ -30,6 +30,7 @@ const Fresh int64 = -1
 type Frame struct {
 	Op    string `json:"op"`
 	Match string `json:"match"`
+	Epoch string `json:"epoch"`
 	Seq   uint64 `json:"seq"`
 
 	// op "event"
@@ -42,14 +43,15 @@ type Frame struct {
 
 	// op "snapshot"
 	State      string                     `json:"state"`
-	Reset      bool                       `json:"reset"`
 	Result     string                     `json:"result"`
 	Info       *broadcast.Info            `json:"info"`
 	Scorecard  *broadcast.Scorecard       `json:"scorecard"`
 	Commentary []broadcast.CommentaryLine `json:"commentary"`
 
-	// op "resumed"
+	// op "resumed" and "reset"
 	Since uint64 `json:"since"`
+	// op "reset"
+	Reason string `json:"reason"`
 
 	// op "error"
 	Code    string `json:"code"`
@@ -69,6 +71,8 @@ type DialOptions struct {
 	ReadBuffer int
 	// Origin, when set, is sent as the Origin header.
 	Origin string
+	// Header holds more request headers (e.g. Authorization).
+	Header http.Header
 }
 
 // Client is one test connection. Its methods must be called from the test
@@ -94,28 +98,14 @@ func DialWith(t testing.TB, url string, opts *DialOptions) *Client {
 	}
 	hc := opts.HTTPClient
 	if opts.ReadBuffer > 0 {
-		var base http.RoundTripper = http.DefaultTransport
-		if hc != nil && hc.Transport != nil {
-			base = hc.Transport
-		}
-		tr, ok := base.(*http.Transport)
-		if !ok {
-			t.Fatalf("broadcasttest: ReadBuffer needs an *http.Transport, got %T", base)
-		}
-		tr = tr.Clone()
-		size := opts.ReadBuffer
-		d := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-			var serr error
-			err := rc.Control(func(fd uintptr) { serr = setRcvBuf(fd, size) })
-			return errors.Join(err, serr)
-		}}
-		tr.DialContext = d.DialContext
-		t.Cleanup(tr.CloseIdleConnections)
-		hc = &http.Client{Transport: tr}
+		hc = SmallBufferClient(t, hc, opts.ReadBuffer)
 	}
-	dopts := &websocket.DialOptions{HTTPClient: hc, CompressionMode: websocket.CompressionDisabled}
+	dopts := &websocket.DialOptions{HTTPClient: hc, CompressionMode: websocket.CompressionDisabled, HTTPHeader: opts.Header.Clone()}
 	if opts.Origin != "" {
-		dopts.HTTPHeader = http.Header{"Origin": {opts.Origin}}
+		if dopts.HTTPHeader == nil {
+			dopts.HTTPHeader = http.Header{}
+		}
+		dopts.HTTPHeader.Set("Origin", opts.Origin)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), DefaultTimeout)
 	defer cancel()
@@ -132,6 +122,30 @@ func DialWith(t testing.TB, url string, opts *DialOptions) *Client {
 	return c
 }
 
+// SmallBufferClient returns a copy of hc (nil: http.DefaultClient) whose
+// connections have a kernel receive buffer of size bytes, so that a client
+// that stops reading backs up the server quickly (slow-consumer tests).
+func SmallBufferClient(t testing.TB, hc *http.Client, size int) *http.Client {
+	t.Helper()
+	var base http.RoundTripper = http.DefaultTransport
+	if hc != nil && hc.Transport != nil {
+		base = hc.Transport
+	}
+	tr, ok := base.(*http.Transport)
+	if !ok {
+		t.Fatalf("broadcasttest: a small read buffer needs an *http.Transport, got %T", base)
+	}
+	tr = tr.Clone()
+	d := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = setRcvBuf(fd, size) })
+		return errors.Join(err, serr)
+	}}
+	tr.DialContext = d.DialContext
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
 // Conn is the underlying connection.
 func (c *Client) Conn() *websocket.Conn { return c.conn }
 
@@ -145,6 +159,13 @@ func (c *Client) Subscribe(match string, since int64) {
 		req.Since = &s
 	}
 	c.Send(req)
+}
+
+// Resume asks for the events of match after since in epoch (which may be
+// empty, to resume on since alone).
+func (c *Client) Resume(match string, since uint64, epoch string) {
+	c.t.Helper()
+	c.Send(broadcast.Request{Action: broadcast.ActionSubscribe, Match: match, Since: &since, Epoch: epoch})
 }
 
 // Unsubscribe stops following a match.
@@ -268,6 +289,27 @@ func (c *Client) CloseStatus(ctx context.Context) websocket.StatusCode {
 // Close closes the connection normally and waits for the server's answer.
 func (c *Client) Close() {
 	_ = c.conn.Close(websocket.StatusNormalClosure, "")
+}
+
+// NextReset reads a reset frame and the snapshot that must follow it, and
+// fails the test unless the reset is about match, for reason, and the
+// snapshot matches it. It returns the snapshot.
+func (c *Client) NextReset(ctx context.Context, match, reason string) Frame {
+	c.t.Helper()
+	r := c.NextOp(ctx, broadcast.OpReset)
+	s := c.NextOp(ctx, broadcast.OpSnapshot)
+	checkReset(c.t, r, s, match, reason)
+	return s
+}
+
+func checkReset(t testing.TB, r, s Frame, match, reason string) {
+	t.Helper()
+	if r.Match != match || r.Reason != reason || r.Epoch == "" {
+		t.Fatalf("broadcasttest: got reset match=%q reason=%q epoch=%q, want %q %q and an epoch", r.Match, r.Reason, r.Epoch, match, reason)
+	}
+	if s.Match != match || s.Seq != r.Seq || s.Epoch != r.Epoch {
+		t.Fatalf("broadcasttest: got snapshot match=%q seq=%d epoch=%q after reset seq=%d epoch=%q, want the same match, seq and epoch", s.Match, s.Seq, s.Epoch, r.Seq, r.Epoch)
+	}
 }
 
 // URL turns an httptest server URL into the WebSocket endpoint URL.
