@@ -13,6 +13,13 @@ const MAX_LINES = 1500;        // feed lines kept in the DOM (a whole T20 or ODI
 const LIST_REFRESH_MS = 15000; // match list refresh
 const HISTORY_PAGE = 1000;     // events per GET /v1/matches/{id}/events
 
+// The page's own parameters live in the URL fragment (never sent to the
+// server): #m=<match id>, and &access_token=<API key or JWT> for a server
+// with credentials configured.
+const hashParams = () => new URLSearchParams(location.hash.slice(1));
+const token = hashParams().get('access_token') || '';
+const authHeaders = token ? { Authorization: 'Bearer ' + token } : {};
+
 const $ = (id) => document.getElementById(id);
 const picker = $('match-picker');
 const connEl = $('conn');
@@ -207,7 +214,7 @@ async function loadHistory(match, upto, epoch, gen) {
   try {
     while (since < upto) {
       const limit = Math.min(HISTORY_PAGE, upto - since);
-      const r = await fetch(eventsURL(match, since, limit, epoch), { cache: 'no-store' });
+      const r = await fetch(eventsURL(match, since, limit, epoch), { cache: 'no-store', headers: authHeaders });
       if (gen !== st.generation) return; // reset or switched meanwhile
       if (r.status === 410) {
         const body = await r.json().catch(() => ({}));
@@ -216,7 +223,7 @@ async function loadHistory(match, upto, epoch, gen) {
         if (body.code !== 'history_gone') throw new Error(body.code || 'HTTP 410');
         // Older events are gone: ask where history starts (a page past the
         // end holds no events but names first_seq), and load from there.
-        const probe = await fetch(eventsURL(match, upto, 1, epoch), { cache: 'no-store' });
+        const probe = await fetch(eventsURL(match, upto, 1, epoch), { cache: 'no-store', headers: authHeaders });
         const first = probe.ok ? (await probe.json()).first_seq : 0;
         if (gen !== st.generation) return;
         if (!first || first - 1 <= since) throw new Error('history gone');
@@ -243,6 +250,7 @@ async function loadHistory(match, upto, epoch, gen) {
 // ---- the connection ----------------------------------------------------------
 
 const client = new BallcastClient({
+  token,
   onSnapshot: (f) => { if (f.match === st.match) applySnapshot(f); },
   onEvent: (f) => {
     if (f.match !== st.match) return;
@@ -282,7 +290,7 @@ function setConn(kind, text) {
 
 async function loadMatches() {
   try {
-    const r = await fetch('/v1/matches', { cache: 'no-store' });
+    const r = await fetch('/v1/matches', { cache: 'no-store', headers: authHeaders });
     if (!r.ok) throw new Error('HTTP ' + r.status);
     const list = (await r.json()).matches || [];
     // Live first, then as the server orders them.
@@ -294,7 +302,7 @@ async function loadMatches() {
   }
   renderPicker();
   if (!st.match) {
-    const want = decodeURIComponent((location.hash.match(/^#m=(.+)$/) || [])[1] || '');
+    const want = hashParams().get('m');
     if (want) selectMatch(want);
     else if (st.matches[0]) selectMatch(st.matches[0].id);
   }
@@ -322,7 +330,9 @@ function selectMatch(id) {
   if (st.match) client.unsubscribe(st.match);
   st.match = id;
   resetMatchState();
-  history.replaceState(null, '', '#m=' + encodeURIComponent(id));
+  const h = hashParams();
+  h.set('m', id);
+  history.replaceState(null, '', '#' + h.toString());
   client.subscribe(id);
   renderPicker();
   scheduleRender();
@@ -330,7 +340,7 @@ function selectMatch(id) {
 
 picker.addEventListener('change', () => { if (picker.value) selectMatch(picker.value); });
 window.addEventListener('hashchange', () => {
-  const want = decodeURIComponent((location.hash.match(/^#m=(.+)$/) || [])[1] || '');
+  const want = hashParams().get('m');
   if (want) selectMatch(want);
 });
 

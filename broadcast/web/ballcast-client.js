@@ -44,6 +44,10 @@ export class BallcastClient {
   /**
    * @param {object} [opts]
    * @param {string} [opts.url] WebSocket URL; default /v1/ws on this origin.
+   * @param {string | (() => string)} [opts.token] an API key or JWT for a server
+   *   with credentials configured, sent as the access_token query parameter
+   *   (browsers cannot set headers on a WebSocket). A function is called at
+   *   every (re)connect, so a refreshed JWT is picked up.
    * @param {number} [opts.minBackoff=500] first reconnect delay, ms.
    * @param {number} [opts.maxBackoff=30000] longest reconnect delay, ms.
    * @param {(snap: object) => void} [opts.onSnapshot] a snapshot frame: the whole
@@ -60,6 +64,7 @@ export class BallcastClient {
    */
   constructor(opts = {}) {
     this.url = opts.url || defaultURL();
+    this.token = opts.token;
     this.minBackoff = opts.minBackoff ?? 500;
     this.maxBackoff = opts.maxBackoff ?? 30000;
     this.onSnapshot = opts.onSnapshot || noop;
@@ -90,7 +95,7 @@ export class BallcastClient {
     this._setStatus(Status.CONNECTING, {});
     let ws;
     try {
-      ws = new WebSocket(this.url);
+      ws = new WebSocket(this._connectURL());
     } catch (e) {
       this._retry(0);
       return;
@@ -165,6 +170,14 @@ export class BallcastClient {
   }
 
   // ---- internals ---------------------------------------------------------
+
+  _connectURL() {
+    const token = typeof this.token === 'function' ? this.token() : this.token;
+    if (!token) return this.url;
+    const u = new URL(this.url, location.href);
+    u.searchParams.set('access_token', token);
+    return u.toString();
+  }
 
   _send(obj) {
     if (this.ws && this.open) this.ws.send(JSON.stringify(obj));
