@@ -98,8 +98,8 @@ type LimitsConfig struct {
 	PerNode int `yaml:"per_node"`
 
 	// ConnectRate is how many connection attempts per second are allowed
-	// from one remote IP, and separately for one key or subject. Default
-	// 10. Beyond it (after ConnectBurst) Admit answers 429 rate_limited
+	// from one remote IP (one /64 for IPv6), and separately for one key or
+	// subject. Default 10. Beyond it (after ConnectBurst) Admit answers 429 rate_limited
 	// with a Retry-After. Failed authentication attempts count against the
 	// IP, which slows key guessing.
 	ConnectRate float64 `yaml:"connect_rate"`

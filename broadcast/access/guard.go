@@ -221,7 +221,7 @@ func (g *Guard) maybeReload(now time.Time) {
 func (g *Guard) Admit(r *http.Request) (*Ticket, error) {
 	now := g.now()
 	ip := g.remoteIP(r)
-	if wait, ok := g.rates.allow("ip:"+ip.String(), now); !ok {
+	if wait, ok := g.rates.allow(ipBucket(ip), now); !ok {
 		return nil, g.refused(r, ip, "", rateLimited(wait), "ip")
 	}
 	t := &Ticket{g: g, method: MethodOpen}
@@ -428,4 +428,15 @@ func (t *Ticket) Expires() time.Time { return t.expires }
 
 func errorf(format string, args ...any) error {
 	return fmt.Errorf("access: "+format, args...)
+}
+
+// ipBucket is the rate bucket of a client address: the address for IPv4,
+// its /64 for IPv6, since one host usually holds a whole /64 and could
+// otherwise step around the limit.
+func ipBucket(ip netip.Addr) string {
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return "ip:" + p.String()
+	}
+	return "ip:" + ip.String()
 }

@@ -336,6 +336,21 @@ func TestConnectRate(t *testing.T) {
 		tk, err = g.Admit(request("192.0.2.1", keyAlpha))
 		wantRefused(t, tk, err, http.StatusTooManyRequests, CodeRateLimited)
 	})
+	t.Run("ipv6 per /64", func(t *testing.T) {
+		g := newTestGuard(t, cfg)
+		for i := range 3 {
+			mustAdmit(t, g.Guard, request(fmt.Sprintf("[2001:db8:1:2::%x]", i+1), keyAlpha)).Release()
+		}
+		tk, err := g.Admit(request("[2001:db8:1:2:ffff::9]", keyBeta))
+		wantRefused(t, tk, err, http.StatusTooManyRequests, CodeRateLimited)
+		mustAdmit(t, g.Guard, request("[2001:db8:1:3::1]", keyBeta)).Release() // another /64
+		if got := ipBucket(g.remoteIP(request("[::ffff:192.0.2.1]", ""))); got != "ip:192.0.2.1" {
+			t.Errorf("v4-mapped address: bucket %q, want ip:192.0.2.1", got)
+		}
+		if got := ipBucket(g.remoteIP(request("[2001:db8:1:2::7]", ""))); got != "ip:2001:db8:1:2::/64" {
+			t.Errorf("IPv6 bucket %q, want ip:2001:db8:1:2::/64", got)
+		}
+	})
 	t.Run("per key", func(t *testing.T) {
 		g := newTestGuard(t, cfg)
 		for i := range 3 {
