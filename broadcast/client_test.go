@@ -91,15 +91,19 @@ func TestQueueFull(t *testing.T) {
 	var st hubStats
 	c := newClient(TransportWS, 2, zerolog.Nop(), &st)
 	a := item{frame: []byte("x"), op: OpEvent, match: "a"}
-	if !c.push(a, false) || !c.push(a, false) {
-		t.Fatalf("push within capacity: got false, want true")
+	for i := range 2 {
+		if !c.push(a, false) {
+			t.Fatalf("push %d within capacity: got false, want true", i)
+		}
 	}
 	if c.push(a, false) {
 		t.Fatalf("push over capacity: got true, want false")
 	}
 	c.take()
-	if !c.push(a, true) || !c.push(a, true) || !c.push(a, true) {
-		t.Fatalf("latest pushes: got false, want true (they coalesce)")
+	for i := range 3 {
+		if !c.push(a, true) {
+			t.Fatalf("latest push %d: got false, want true (they coalesce)", i)
+		}
 	}
 }
 

@@ -25,9 +25,20 @@ type Config struct {
 	// the Hub itself only provides the handler.
 	Listen string `yaml:"listen"`
 
+	// AdminListen is the TCP address, host:port, where the operator
+	// endpoints /healthz, /readyz and /metrics are served, apart from the
+	// public ones, so they can stay off the internet (e.g.
+	// "127.0.0.1:9090", or an internal interface scraped by Prometheus).
+	// Default empty: they are served on Listen beside the public routes,
+	// which keeps a one-port setup and container probes working. It must
+	// differ from Listen. Used by the CLI; the Hub serves neither.
+	AdminListen string `yaml:"admin_listen"`
+
 	// QueueSize is each client's outbound queue, in frames. Default 256.
-	// A client that falls this many frames behind is disconnected with close
-	// code 4008 "slow consumer" and may resume. Larger values tolerate
+	// A client that falls this many frames behind is disconnected (WebSocket:
+	// close code 4008 "slow consumer"; SSE: its response ends) and may
+	// resume. A resume's replay counts as one frame. Latest-value
+	// subscriptions hold at most one unsent event per match. Larger values tolerate
 	// longer stalls at the cost of memory per client (frames are shared, so
 	// about 48 bytes per slot).
 	QueueSize int `yaml:"queue_size"`
@@ -44,10 +55,12 @@ type Config struct {
 	// GET /v1/matches/{id}/events.
 	RecentCommentary int `yaml:"recent_commentary"`
 
-	// PingInterval is how often each WebSocket client is pinged. Default
-	// 25s. A client that has not answered a ping within another PingInterval
-	// is disconnected with close code 4001 "ping timeout". Keep it under the
-	// idle timeout of any proxy in front of the server.
+	// PingInterval is how often each WebSocket client is pinged, and each
+	// SSE client sent a ": ping" comment. Default 25s. A WebSocket client
+	// that has not answered a ping within another PingInterval is
+	// disconnected with close code 4001 "ping timeout"; an SSE write that
+	// takes longer than PingInterval (at least 10s) ends the response. Keep
+	// it under the idle timeout of any proxy in front of the server.
 	PingInterval time.Duration `yaml:"ping_interval"`
 
 	// AllowedOrigins are the browser origins, besides the page's own host,
@@ -69,6 +82,15 @@ func (c Config) Validate() error {
 			add("listen", "want host:port, got %q", c.Listen)
 		} else if port == "" {
 			add("listen", "missing port in %q", c.Listen)
+		}
+	}
+	if c.AdminListen != "" {
+		if _, port, err := net.SplitHostPort(c.AdminListen); err != nil {
+			add("admin_listen", "want host:port, got %q", c.AdminListen)
+		} else if port == "" {
+			add("admin_listen", "missing port in %q", c.AdminListen)
+		} else if c.AdminListen == c.Listen || (c.Listen == "" && c.AdminListen == DefaultListen) {
+			add("admin_listen", "must differ from listen %q (leave it empty to serve both on one listener)", c.AdminListen)
 		}
 	}
 	if c.QueueSize < 0 {

@@ -16,17 +16,19 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{name: "zero is valid", cfg: broadcast.Config{}},
 		{name: "full", cfg: broadcast.Config{
-			Listen: "127.0.0.1:9000", QueueSize: 10, History: 5, RecentCommentary: 3,
+			Listen: "127.0.0.1:9000", AdminListen: "127.0.0.1:9090", QueueSize: 10, History: 5, RecentCommentary: 3,
 			PingInterval: time.Second, AllowedOrigins: []string{"*.example.com", "localhost:3000"},
 		}},
 		{name: "every problem", cfg: broadcast.Config{
-			Listen: "nonsense", QueueSize: -1, History: -2, RecentCommentary: -3,
+			Listen: "nonsense", AdminListen: "nonsense", QueueSize: -1, History: -2, RecentCommentary: -3,
 			PingInterval: -time.Second, AllowedOrigins: []string{"", "[bad"},
 		}, want: []string{
-			"broadcast: listen:", "broadcast: queue_size:", "broadcast: history:", "broadcast: recent_commentary:",
+			"broadcast: listen:", "broadcast: admin_listen:", "broadcast: queue_size:", "broadcast: history:", "broadcast: recent_commentary:",
 			"broadcast: ping_interval:", "broadcast: allowed_origins[0]:", "broadcast: allowed_origins[1]:",
 		}},
 		{name: "tiny ping interval", cfg: broadcast.Config{PingInterval: time.Millisecond}, want: []string{"ping_interval: must be at least 10ms"}},
+		{name: "admin on the public listener", cfg: broadcast.Config{Listen: ":8081", AdminListen: ":8081"}, want: []string{"admin_listen: must differ from listen"}},
+		{name: "admin on the default listener", cfg: broadcast.Config{AdminListen: ":8080"}, want: []string{"admin_listen: must differ from listen"}},
 		{name: "listen without port", cfg: broadcast.Config{Listen: "localhost:"}, want: []string{"listen: missing port"}},
 	}
 	for _, tc := range tests {

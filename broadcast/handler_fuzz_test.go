@@ -13,6 +13,10 @@ func FuzzParseRequest(f *testing.F) {
 		`{"action":"subscribe","match":"1298179","since":412}`,
 		`{"action":"unsubscribe","match":"m"}`,
 		`{"action":"subscribe","match":"m","since":-1}`,
+		`{"action":"subscribe","match":"m","since":4,"epoch":"feed:1763900000"}`,
+		`{"action":"subscribe","match":"m","since":4,"epoch":"a b"}`,
+		`{"action":"subscribe","match":"m","mode":"latest"}`,
+		`{"action":"subscribe","match":"m","mode":"sometimes"}`,
 		`{"action":"dance"}`,
 		`{"action":`,
 		`[]`,
@@ -41,8 +45,11 @@ func FuzzParseRequest(f *testing.F) {
 		if cmd.match == "" || len(cmd.match) > MaxMatchID {
 			t.Fatalf("got match of %d bytes, want 1 to %d", len(cmd.match), MaxMatchID)
 		}
-		if cmd.hasSince && cmd.op != cmdSubscribe {
-			t.Fatalf("got since on op %d, want it on subscribe only", cmd.op)
+		if (cmd.hasSince || cmd.epoch != "" || cmd.latest) && cmd.op != cmdSubscribe {
+			t.Fatalf("got since, epoch or mode on op %d, want them on subscribe only", cmd.op)
+		}
+		if cmd.epoch != "" && !validEpoch(cmd.epoch) {
+			t.Fatalf("got epoch %q, want a valid one or none", cmd.epoch)
 		}
 	})
 }

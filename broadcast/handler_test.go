@@ -113,7 +113,7 @@ func TestMatchSnapshotREST(t *testing.T) {
 }
 
 func TestEventsREST(t *testing.T) {
-	env := startHub(t, broadcast.Config{History: 50}, nil)
+	env := startHub(t, broadcast.Config{History: 50}, &envOptions{epoch: "E7"})
 	publishAll(t, env.hub, balls("m1", 1, 120)...)
 	tests := []struct {
 		name       string
@@ -130,6 +130,9 @@ func TestEventsREST(t *testing.T) {
 		{name: "ahead", query: "?since=500", wantStatus: 200},
 		{name: "gone", query: "?since=10", wantStatus: 410, wantCode: broadcast.CodeHistoryGone},
 		{name: "no since, gone", query: "", wantStatus: 410, wantCode: broadcast.CodeHistoryGone},
+		{name: "same epoch", query: "?since=80&limit=5&epoch=E7", wantStatus: 200, wantSeqs: [2]uint64{81, 85}, wantCount: 5},
+		{name: "epoch changed", query: "?since=80&epoch=E6", wantStatus: 410, wantCode: broadcast.CodeEpochChanged},
+		{name: "bad epoch", query: "?since=80&epoch=a%20b", wantStatus: 400, wantCode: broadcast.CodeBadRequest},
 		{name: "bad since", query: "?since=x", wantStatus: 400, wantCode: broadcast.CodeBadRequest},
 		{name: "bad limit", query: "?since=100&limit=0", wantStatus: 400, wantCode: broadcast.CodeBadRequest},
 		{name: "limit too big", query: "?since=100&limit=100000", wantStatus: 400, wantCode: broadcast.CodeBadRequest},
@@ -151,11 +154,11 @@ func TestEventsREST(t *testing.T) {
 			if err := json.Unmarshal(body, &p); err != nil {
 				t.Fatalf("decode %s: %v", body, err)
 			}
-			if p.Match != "m1" || p.Seq != 120 || p.FirstSeq != 71 || len(p.Events) != tc.wantCount {
-				t.Fatalf("got match %q seq %d first %d events %d, want m1 120 71 %d", p.Match, p.Seq, p.FirstSeq, len(p.Events), tc.wantCount)
+			if p.Match != "m1" || p.Epoch != "E7" || p.Seq != 120 || p.FirstSeq != 71 || len(p.Events) != tc.wantCount {
+				t.Fatalf("got match %q epoch %q seq %d first %d events %d, want m1 E7 120 71 %d", p.Match, p.Epoch, p.Seq, p.FirstSeq, len(p.Events), tc.wantCount)
 			}
 			for i, e := range p.Events {
-				if e.Op != broadcast.OpEvent || e.Seq != tc.wantSeqs[0]+uint64(i) || e.Data.Ball == nil {
+				if e.Op != broadcast.OpEvent || e.Epoch != "E7" || e.Seq != tc.wantSeqs[0]+uint64(i) || e.Data.Ball == nil {
 					t.Fatalf("event %d: got op %q seq %d, want event %d with a ball", i, e.Op, e.Seq, tc.wantSeqs[0]+uint64(i))
 				}
 			}

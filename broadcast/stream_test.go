@@ -523,3 +523,57 @@ func checkRefusal(t *testing.T, resp *http.Response, status int, code string) {
 		t.Fatalf("got %d %s, want %d with code %q", resp.StatusCode, body, status, code)
 	}
 }
+
+// TestShutdownStats counts clients by transport and checks that shutdown
+// ends SSE responses as it closes WebSockets.
+func TestShutdownStats(t *testing.T) {
+	env := startHub(t, broadcast.Config{}, nil)
+	c := broadcasttest.Dial(t, env.url)
+	c.Subscribe("m1", broadcasttest.Fresh)
+	c.NextOp(ctxT(t), broadcast.OpSnapshot)
+	m := broadcasttest.Dial(t, broadcasttest.URL(env.srv.URL)+"/match/m1")
+	m.NextOp(ctxT(t), broadcast.OpSnapshot)
+	s := broadcasttest.DialSSE(t, env.srv.Client(), sseURL(env, "m1", ""), nil)
+	s.NextOp(ctxT(t), broadcast.OpSnapshot)
+	publishAll(t, env.hub, ball("m1", 1))
+	expectEvents(t, c, "m1", 1, 1)
+	expectEvents(t, m, "m1", 1, 1)
+	s.NextEvents(ctxT(t), "m1", 1, 1)
+	if st := env.hub.Stats(); st.ClientsWS != 2 || st.ClientsSSE != 1 {
+		t.Fatalf("Stats: got %d WS, %d SSE clients, want 2, 1", st.ClientsWS, st.ClientsSSE)
+	}
+
+	// The WebSocket clients read, so that they answer the close handshake.
+	closed := make(chan websocket.StatusCode, 2)
+	for _, cl := range []*broadcasttest.Client{c, m} {
+		go func() {
+			for {
+				if _, _, err := cl.Conn().Read(context.Background()); err != nil {
+					closed <- websocket.CloseStatus(err)
+					return
+				}
+			}
+		}()
+	}
+	env.stop()
+	for {
+		_, err := s.ReadMessage(ctxT(t))
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("SSE after shutdown: got %v, want EOF", err)
+		}
+	}
+	for range 2 {
+		if got := <-closed; got != websocket.StatusGoingAway {
+			t.Fatalf("WebSocket after shutdown: got close %v, want %v", got, websocket.StatusGoingAway)
+		}
+	}
+	if st := env.hub.Stats(); st.ClientsWS != 0 || st.ClientsSSE != 0 || st.FramesSent != 6 {
+		t.Fatalf("Stats after shutdown: got %d WS, %d SSE clients, %d frames sent; want 0, 0, 6", st.ClientsWS, st.ClientsSSE, st.FramesSent)
+	}
+	if status, _, _ := get(t, env, "/v1/sse/matches/m1"); status != http.StatusServiceUnavailable {
+		t.Fatalf("SSE after shutdown: got status %d, want 503", status)
+	}
+}
