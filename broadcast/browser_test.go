@@ -115,9 +115,17 @@ func TestBrowser(t *testing.T) {
 	if phone.ScrollWidth > phone.ClientWidth {
 		t.Fatalf("phone: page is %dpx wide in a %dpx viewport, want no horizontal scroll", phone.ScrollWidth, phone.ClientWidth)
 	}
-	for name, full := range map[string]bool{"browser-phone.png": false, "browser-phone-full.png": true} {
-		shot = filepath.Join(artifacts, name)
-		drv.do(t, "screenshot", map[string]any{"path": shot, "fullPage": full})
+	for _, s := range []struct {
+		name string
+		args map[string]any
+	}{
+		{"browser-phone.png", map[string]any{"fullPage": false}},
+		{"browser-phone-charts.png", map[string]any{"selector": "#charts"}},
+		{"browser-phone-full.png", map[string]any{"fullPage": true}},
+	} {
+		shot = filepath.Join(artifacts, s.name)
+		s.args["path"] = shot
+		drv.do(t, "screenshot", s.args)
 		t.Logf("screenshot: %s", shot)
 	}
 	if msgs := drv.pageErrors(); len(msgs) > 0 {

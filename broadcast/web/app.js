@@ -338,6 +338,7 @@ function selectMatch(id) {
   scheduleRender();
 }
 
+window.addEventListener('resize', scheduleRender); // charts are drawn at their real width
 picker.addEventListener('change', () => { if (picker.value) selectMatch(picker.value); });
 window.addEventListener('hashchange', () => {
   const want = hashParams().get('m');

@@ -5,9 +5,11 @@
 
 const SVG = 'http://www.w3.org/2000/svg';
 
-// Drawing area, in viewBox units; the SVG scales to its container's width.
-const W = 640;
-const H = 260;
+// The viewBox matches the SVG's rendered width in CSS pixels (redrawn on
+// resize), so labels keep their real size on a phone instead of shrinking
+// with the drawing. W and H are set by emptySVG for each draw.
+let W = 640;
+let H = 260;
 const PAD = { left: 36, right: 10, top: 26, bottom: 28 };
 
 function node(tag, attrs, text) {
@@ -70,6 +72,9 @@ function frame(svg, label, xMax, yMax, yStep) {
 
 function emptySVG(svg, title) {
   while (svg.firstChild) svg.removeChild(svg.firstChild);
+  const width = Math.round(svg.getBoundingClientRect().width) || (svg.parentElement && svg.parentElement.clientWidth) || 640;
+  W = Math.max(280, Math.min(width, 1200));
+  H = W < 480 ? 220 : 260;
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.setAttribute('role', 'img');
   svg.append(node('title', {}, title));

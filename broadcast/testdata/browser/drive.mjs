@@ -5,7 +5,7 @@
 //   {"id":1,"cmd":"open","url":"http://...","width":1280,"height":900}  -> {"id":1,"ok":true}
 //   {"id":2,"cmd":"wait","expr":"...","timeout":30000}  -> {"id":2,"ok":true,"value":<expr's value>}
 //   {"id":3,"cmd":"eval","expr":"..."}                  -> {"id":3,"ok":true,"value":...}
-//   {"id":4,"cmd":"screenshot","path":"/tmp/x.png"}     -> {"id":4,"ok":true}
+//   {"id":4,"cmd":"screenshot","path":"/tmp/x.png","fullPage":true,"selector":"#charts"} -> {"id":4,"ok":true}
 //   {"id":5,"cmd":"close"}                              -> {"id":5,"ok":true}, then exit
 //
 // Failures answer {"id":N,"ok":false,"error":"..."}. Page console errors and
@@ -61,7 +61,11 @@ const handlers = {
     }
   },
   eval: async ({ expr }) => page.evaluate(expr),
-  screenshot: async ({ path, fullPage = true }) => { await page.screenshot({ path, fullPage }); },
+  // The whole page (fullPage), the viewport, or one element (selector).
+  screenshot: async ({ path, fullPage = true, selector }) => {
+    if (selector) await page.locator(selector).screenshot({ path });
+    else await page.screenshot({ path, fullPage });
+  },
   close: async () => { await browser.close(); },
 };
 
