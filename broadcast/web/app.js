@@ -208,13 +208,27 @@ function eventsURL(match, since, limit, epoch) {
   return u;
 }
 
+// fetchRetry is fetch with a few retries, 1 s apart, on a network error or
+// a 5xx (a dropped connection, a server restarting); other answers return.
+async function fetchRetry(url, tries = 4) {
+  for (let i = 1; ; i++) {
+    try {
+      const r = await fetch(url, { cache: 'no-store', headers: authHeaders });
+      if (r.status < 500 || i >= tries) return r;
+    } catch (e) {
+      if (i >= tries) throw e;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 async function loadHistory(match, upto, epoch, gen) {
   st.history = 'loading';
   let since = 0;
   try {
     while (since < upto) {
       const limit = Math.min(HISTORY_PAGE, upto - since);
-      const r = await fetch(eventsURL(match, since, limit, epoch), { cache: 'no-store', headers: authHeaders });
+      const r = await fetchRetry(eventsURL(match, since, limit, epoch));
       if (gen !== st.generation) return; // reset or switched meanwhile
       if (r.status === 410) {
         const body = await r.json().catch(() => ({}));
@@ -223,7 +237,7 @@ async function loadHistory(match, upto, epoch, gen) {
         if (body.code !== 'history_gone') throw new Error(body.code || 'HTTP 410');
         // Older events are gone: ask where history starts (a page past the
         // end holds no events but names first_seq), and load from there.
-        const probe = await fetch(eventsURL(match, upto, 1, epoch), { cache: 'no-store', headers: authHeaders });
+        const probe = await fetchRetry(eventsURL(match, upto, 1, epoch));
         const first = probe.ok ? (await probe.json()).first_seq : 0;
         if (gen !== st.generation) return;
         if (!first || first - 1 <= since) throw new Error('history gone');
