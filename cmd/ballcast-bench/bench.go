@@ -82,24 +82,56 @@ func measure(ctx context.Context, opts options, progress io.Writer) (*result, er
 	if err := b.loadThroughput(); err != nil {
 		return nil, err
 	}
-	var rounds []round
-	for i := range opts.runs {
+	res := &result{}
+	if !opts.loadOnly {
+		var rounds []round
+		for i := range opts.runs {
+			t0 := time.Now()
+			r, err := b.round(ctx, i)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(b.log, "ballcast-bench: round %d/%d took %.1f s\n", i+1, opts.runs, time.Since(t0).Seconds())
+			rounds = append(rounds, r)
+		}
+		res.Figures = summarise(rounds, sections)
+	}
+	if opts.clients > 0 || opts.sseClients > 0 {
 		t0 := time.Now()
-		r, err := b.round(ctx, i)
+		if opts.sseClients > 0 && !hubHasSSE(ctx, "probe") {
+			fmt.Fprintln(progress, "ballcast-bench: broadcast.Hub does not serve /v1/sse/matches/{id}: no SSE figures (section i)")
+			opts.sseClients = 0
+		}
+		lb, err := newLoadBench(ctx, opts, progress, evs)
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(b.log, "ballcast-bench: round %d/%d took %.1f s\n", i+1, opts.runs, time.Since(t0).Seconds())
-		rounds = append(rounds, r)
+		var rounds []round
+		for i := range opts.rounds {
+			t1 := time.Now()
+			r := round{}
+			if err := lb.loadRound(ctx, i, r); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(b.log, "ballcast-bench: load round %d/%d took %.1f s\n", i+1, opts.rounds, time.Since(t1).Seconds())
+			rounds = append(rounds, r)
+		}
+		res.Figures = append(res.Figures, summarise(rounds, loadSections(opts))...)
+		res.Load = &loadSettings{
+			Clients: opts.clients, SSEClients: opts.sseClients, Rounds: opts.rounds,
+			Events: len(lb.events), IntervalMS: ms(opts.loadInterval), FrameBytes: lb.meanFrame(),
+			Seconds: time.Since(t0).Seconds(),
+		}
 	}
-	res := summarise(rounds)
 	res.Machine = describeMachine()
 	res.Machine.Load = [2]float64{load, loadAverage()}
 	res.Machine.CPUPressure = [2]float64{pressure, cpuPressure()}
-	res.Settings = settings{
-		Runs: opts.runs, Events: opts.events, Matches: len(b.tput), ThroughputEvents: count(b.tput),
-		Batch: batchSize, Data: opts.data, EventBytesIn: b.inBytes,
-		DurableSeconds: b.durableTime.Seconds(),
+	if !opts.loadOnly {
+		res.Settings = settings{
+			Runs: opts.runs, Events: opts.events, Matches: len(b.tput), ThroughputEvents: count(b.tput),
+			Batch: batchSize, Data: opts.data, EventBytesIn: b.inBytes,
+			DurableSeconds: b.durableTime.Seconds(),
+		}
 	}
 	if n := b.outN.Load(); n > 0 {
 		res.Settings.EventBytesOut = float64(b.outSum.Load()) / float64(n)

@@ -9,9 +9,16 @@
 // several runs (-runs). The plugins are served by this same binary
 // (`ballcast-bench plugin serve NAME`), so it needs nothing else.
 //
+// Section h is a fan-out load: one match replayed to -clients WebSocket
+// clients (and -sse-clients SSE clients) of a broadcast.Hub on loopback,
+// the clients in a separate process (`ballcast-bench loadclient`), against
+// a minimal gorilla/websocket fan-out server on the same load.
+//
 // Usage:
 //
 //	ballcast-bench [-runs 5] [-events 1000] [-matches 16] [-data DIR] [-quick] [-json]
+//	               [-clients 10000] [-sse-clients 1000] [-rounds 3] [-load-events 100]
+//	               [-load-interval 200ms] [-load-only]
 package main
 
 import (
@@ -25,6 +32,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ballcast/ballcast/plugins/commentary"
 	"github.com/ballcast/ballcast/plugins/dedup"
@@ -68,6 +76,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case "noop":
 			// The process-start reference: exec this binary and exit.
 			return nil
+		case "loadclient":
+			// The clients of section h, in a process of their own.
+			return loadClientMain(ctx, args[1:])
 		}
 	}
 	opts, err := parseOptions(args, stderr)
@@ -111,7 +122,16 @@ type options struct {
 	starts  int    // plugin starts per plugin per round
 	quick   bool
 	json    bool
-	self    string // this executable, re-executed for plugins
+	self    string // this executable, re-executed for plugins and load clients
+
+	// Section h, the fan-out load.
+	clients      int           // WebSocket clients; 0 skips them
+	sseClients   int           // SSE clients; 0 skips them
+	rounds       int           // load rounds; each load figure is the median
+	loadEvents   int           // events replayed to the clients
+	loadInterval time.Duration // between two published events
+	loadOnly     bool          // skip sections a–g
+	loadProfile  string        // directory for the hub's heap and CPU profiles; "" for none
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -122,8 +142,15 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.events, "events", 1000, "events timed for each latency figure, one in flight at a time")
 	fs.IntVar(&o.matches, "matches", 16, "matches replayed concurrently for the throughput figures (copies of the bundled match)")
 	fs.StringVar(&o.data, "data", "", "`dir` of Cricsheet JSON files to replay for throughput instead of the bundled match ×matches")
-	fs.BoolVar(&o.quick, "quick", false, "short run for CI smoke tests: -runs 1 -events 50 -matches 2 unless given")
+	fs.BoolVar(&o.quick, "quick", false, "short run for CI smoke tests: -runs 1 -events 50 -matches 2 -clients 200 -sse-clients 20 -rounds 1 -load-events 20 -load-interval 20ms unless given")
 	fs.BoolVar(&o.json, "json", false, "print machine-readable JSON instead of the table")
+	fs.IntVar(&o.clients, "clients", 10000, "WebSocket `clients` of the fan-out load (section h); 0 skips them")
+	fs.IntVar(&o.sseClients, "sse-clients", 1000, "SSE `clients` of the fan-out load (section h); 0 skips them")
+	fs.IntVar(&o.rounds, "rounds", 3, "fan-out load `rounds`; every load figure is the median over them")
+	fs.IntVar(&o.loadEvents, "load-events", 15, "events of the bundled match (spread over it) replayed to the load clients")
+	fs.DurationVar(&o.loadInterval, "load-interval", 2*time.Second, "time between two events of the load replay (2s = 20× real time)")
+	fs.BoolVar(&o.loadOnly, "load-only", false, "measure only the fan-out load (sections h and i)")
+	fs.StringVar(&o.loadProfile, "load-profile", "", "`dir` to write the hub's idle heap profile and replay CPU profile to (first round, WebSocket)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ballcast-bench [flags]")
 		fmt.Fprintln(stderr, "Prints plugin-pipeline latency, throughput and start-up figures, each as a ratio to a reference measured in the same run.")
@@ -150,9 +177,24 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 			o.matches = 2
 		}
 		o.starts = 1
+		for _, q := range []struct {
+			flag string
+			v    *int
+			n    int
+		}{{"clients", &o.clients, 200}, {"sse-clients", &o.sseClients, 20}, {"rounds", &o.rounds, 1}, {"load-events", &o.loadEvents, 20}} {
+			if !set[q.flag] {
+				*q.v = q.n
+			}
+		}
+		if !set["load-interval"] {
+			o.loadInterval = 20 * time.Millisecond
+		}
 	}
 	if o.runs < 1 || o.events < 1 || o.matches < 1 {
 		return o, errors.New("ballcast-bench: -runs, -events and -matches must be at least 1")
+	}
+	if o.clients < 0 || o.sseClients < 0 || o.rounds < 1 || o.loadEvents < 1 || o.loadInterval <= 0 {
+		return o, errors.New("ballcast-bench: -clients and -sse-clients must not be negative; -rounds, -load-events and -load-interval must be positive")
 	}
 	self, err := os.Executable()
 	if err != nil {

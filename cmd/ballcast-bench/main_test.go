@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,7 +26,8 @@ func TestMain(m *testing.M) {
 
 // TestQuickRun runs the whole benchmark once, short, and checks that every
 // figure was printed with a positive value (and ratio, where it has a
-// reference). It asserts nothing about speed.
+// reference), the fan-out load (200 WebSocket clients in a second process)
+// included. It asserts nothing about speed.
 func TestQuickRun(t *testing.T) {
 	t.Setenv(mainEnv, "1") // inherited by the plugin processes
 	var out, progress bytes.Buffer
@@ -84,6 +86,8 @@ func TestQuickRun(t *testing.T) {
 		t.Errorf("settings.durable_seconds = %v, want > 0", res.Settings.DurableSeconds)
 	}
 
+	checkLoad(t, &res, got)
+
 	if res.Settings.Runs != 1 || res.Settings.Events != 50 || res.Settings.ThroughputEvents <= 0 {
 		t.Errorf("settings = %+v, want 1 run of 50 events and some throughput events", res.Settings)
 	}
@@ -96,12 +100,15 @@ func TestQuickRun(t *testing.T) {
 	var table bytes.Buffer
 	writeTable(&table, &res)
 	rows := tableRows(t, table.String())
-	for _, sec := range sections {
+	for _, sec := range slices.Concat(sections, loadSections(loadOpts(&res))) {
 		for _, s := range sec.specs {
 			fields, ok := rows[sec.title+"|"+s.label]
 			if !ok {
 				t.Errorf("table: no row %q in section %q\n%s", s.label, sec.title, table.String())
 				continue
+			}
+			if mayBeZero(s.name) {
+				continue // present is enough
 			}
 			cols := 1
 			if s.ref != "" {
@@ -115,6 +122,79 @@ func TestQuickRun(t *testing.T) {
 				if v, err := strconv.ParseFloat(fields[i], 64); err != nil || !(v > 0) {
 					t.Errorf("table row %q: column %d is %q, want a positive number", s.label, i, fields[i])
 				}
+			}
+		}
+	}
+}
+
+// loadOpts are the options section h ran with, as its settings report them.
+func loadOpts(res *result) options {
+	if res.Load == nil {
+		return options{}
+	}
+	return options{clients: res.Load.Clients, sseClients: res.Load.SSEClients}
+}
+
+// mayBeZero reports whether a load figure may be zero or negative: drop
+// and miss counts, and memory deltas the runtime or the kernel can hide
+// with a couple of hundred clients (RSS, the peak sampled during the
+// replay), and the machine's load.
+func mayBeZero(name string) bool {
+	for _, suffix := range []string{".dropped", ".missing", ".rss_idle", ".rss_peak", ".mem_peak"} {
+		if strings.HasSuffix(name, suffix) {
+			return true
+		}
+	}
+	return strings.HasPrefix(name, "load.loadavg") || strings.HasPrefix(name, "load.pressure")
+}
+
+// checkLoad checks the fan-out load figures (sections h and i) of a quick
+// run: 200 WebSocket clients on the hub and on the gorilla reference, and
+// 20 SSE clients on the hub and the net/http reference (and 20 WebSocket
+// clients on gorilla) when the hub serves SSE, every client receiving
+// every event.
+func checkLoad(t *testing.T, res *result, got map[string]figure) {
+	t.Helper()
+	l := res.Load
+	if l == nil {
+		t.Fatal("no fan-out load settings: section h did not run")
+	}
+	if l.Clients != 200 || l.Rounds != 1 || l.Events != 20 || !(l.FrameBytes > 1000) {
+		t.Errorf("load settings = %+v, want 200 clients, 1 round, 20 events of more than 1000 B (scorecards)", *l)
+	}
+	if l.SSEClients == 0 {
+		t.Log("the hub serves no SSE: section i skipped")
+	}
+	secs := loadSections(loadOpts(res))
+	for _, sec := range secs {
+		for _, s := range sec.specs {
+			f, ok := got[s.name]
+			if !ok {
+				t.Errorf("load figure %s missing", s.name)
+				continue
+			}
+			if len(f.Values) != 1 {
+				t.Errorf("load figure %s: %d values, want 1", s.name, len(f.Values))
+			}
+			if mayBeZero(s.name) {
+				continue
+			}
+			if !(f.Value > 0) || (s.ref != "" && !(f.Ratio > 0)) {
+				t.Errorf("load figure %s = %v (ratio %v), want positive", s.name, f.Value, f.Ratio)
+			}
+		}
+	}
+	for proto, n := range map[string]int{"ws": l.Clients, "sse": l.SSEClients} {
+		if n == 0 {
+			continue
+		}
+		keys := []string{"load." + proto, "load." + proto + "_ref"}
+		if proto == "sse" {
+			keys = append(keys, "load.sse_ws_ref")
+		}
+		for _, k := range keys {
+			if f := got[k+".frames"]; f.Value != float64(n*l.Events) {
+				t.Errorf("%s.frames = %v, want %d clients × %d events", k, f.Value, n, l.Events)
 			}
 		}
 	}

@@ -5,15 +5,28 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 )
 
 // result is everything one invocation measured; -json prints it as is.
 type result struct {
-	Machine        machine  `json:"machine"`
-	Settings       settings `json:"settings"`
-	Figures        []figure `json:"figures"`
-	ElapsedSeconds float64  `json:"elapsed_seconds"`
+	Machine        machine       `json:"machine"`
+	Settings       settings      `json:"settings"`
+	Figures        []figure      `json:"figures"`
+	Load           *loadSettings `json:"load,omitempty"` // section h; nil when skipped
+	ElapsedSeconds float64       `json:"elapsed_seconds"`
+}
+
+// loadSettings describe section h, the fan-out load.
+type loadSettings struct {
+	Clients    int     `json:"clients"`     // WebSocket clients
+	SSEClients int     `json:"sse_clients"` // SSE clients
+	Rounds     int     `json:"rounds"`
+	Events     int     `json:"events"`      // events replayed per phase
+	IntervalMS float64 `json:"interval_ms"` // between two published events
+	FrameBytes float64 `json:"frame_bytes"` // mean event frame on the wire
+	Seconds    float64 `json:"seconds"`     // wall time of section h, all rounds
 }
 
 type machine struct {
@@ -150,6 +163,66 @@ var sections = []section{
 	}},
 }
 
+// loadSections lists the figures of section h that opts asks for.
+func loadSections(opts options) []section {
+	var secs []section
+	if opts.clients > 0 {
+		secs = append(secs, section{"h. fan-out load: WebSocket clients on one match, clients in another process (ratio to gorilla/websocket)",
+			loadSpecs("load.ws", "hub", "load.ws_ref", "gorilla")})
+	}
+	if opts.sseClients > 0 {
+		specs := loadSpecs("load.sse", "hub", "load.sse_ref", "net/http")
+		// The same SSE figures against gorilla/websocket serving the same
+		// number of WebSocket clients in the same round.
+		for _, f := range loadFigures {
+			specs = append(specs,
+				figureSpec{"load.sse_ws_ref." + f.name, "gorilla WS: " + f.label, f.unit, "load.sse_ws_ref." + f.name},
+				figureSpec{"load.sse_vs_ws." + f.name, "hub SSE: " + f.label, f.unit, "load.sse_ws_ref." + f.name})
+		}
+		specs = append(specs, countSpecs("load.sse_ws_ref", "gorilla WS")...)
+		secs = append(secs, section{"i. fan-out load: SSE clients on one match, clients in another process (ratio to a net/http SSE server, then to gorilla/websocket)", specs})
+	}
+	secs = append(secs, section{"machine during the load rounds", []figureSpec{
+		{"load.loadavg", "1-minute load average after the round", "", ""},
+		{"load.pressure", "CPU pressure after the round (PSI avg60)", "%", ""},
+	}})
+	return secs
+}
+
+// loadFigures are the figures of each load phase that have a reference.
+var loadFigures = []struct{ name, label, unit string }{
+	{"connect", "connect + subscribe, all clients", "s"},
+	{"p50", "publish → receive  p50", "ms"},
+	{"p99", "publish → receive  p99", "ms"},
+	{"max", "publish → receive  max", "ms"},
+	{"mem_idle", "Go heap + stacks / idle conn", "KB"},
+	{"rss_idle", "RSS / idle conn", "KB"},
+	{"mem_peak", "Go heap + stacks / conn, replay peak", "KB"},
+	{"rss_peak", "RSS / conn, replay peak", "KB"},
+	{"cpu_frame", "server CPU / delivered frame", "µs"},
+}
+
+// loadSpecs are the rows of one load section: each figure for the
+// reference and then for ours, ours with its ratio to the reference, then
+// the counts.
+func loadSpecs(key, ours, rkey, ref string) []figureSpec {
+	var specs []figureSpec
+	for _, f := range loadFigures {
+		specs = append(specs,
+			figureSpec{rkey + "." + f.name, ref + ": " + f.label, f.unit, rkey + "." + f.name},
+			figureSpec{key + "." + f.name, ours + ": " + f.label, f.unit, rkey + "." + f.name})
+	}
+	return slices.Concat(specs, countSpecs(rkey, ref), countSpecs(key, ours))
+}
+
+func countSpecs(key, who string) []figureSpec {
+	return []figureSpec{
+		{key + ".frames", who + ": event frames delivered", "frames", ""},
+		{key + ".missing", who + ": event frames missed", "frames", ""},
+		{key + ".dropped", who + ": clients dropped before the end", "clients", ""},
+	}
+}
+
 // copies are figures shown twice, against two references: {name, source}.
 var copies = [][2]string{
 	{"durable.live_rt.p50", "durable.live.p50"},
@@ -164,17 +237,22 @@ var comparisons = [][3]string{
 	{"cmp.tput", "tput.stream", "tput.unary"},
 }
 
-func summarise(rounds []round) *result {
+// summarise turns the rounds' raw figures into the figures of secs.
+func summarise(rounds []round, secs []section) []figure {
 	for _, r := range rounds {
 		for _, c := range copies {
-			r[c[0]] = r[c[1]]
+			if v, ok := r[c[1]]; ok {
+				r[c[0]] = v
+			}
 		}
 		for _, c := range comparisons {
-			r[c[0]] = safeDiv(r[c[1]], r[c[2]])
+			if _, ok := r[c[1]]; ok {
+				r[c[0]] = safeDiv(r[c[1]], r[c[2]])
+			}
 		}
 	}
-	res := &result{}
-	for _, sec := range sections {
+	var figs []figure
+	for _, sec := range secs {
 		for _, s := range sec.specs {
 			f := figure{Name: s.name, Section: sec.title, Label: s.label, Unit: s.unit, Ref: s.ref}
 			var ratios []float64
@@ -188,10 +266,10 @@ func summarise(rounds []round) *result {
 			if s.ref != "" {
 				f.Ratio = median(ratios)
 			}
-			res.Figures = append(res.Figures, f)
+			figs = append(figs, f)
 		}
 	}
-	return res
+	return figs
 }
 
 func safeDiv(a, b float64) float64 {
@@ -224,16 +302,22 @@ func writeJSON(w io.Writer, res *result) error {
 }
 
 // labelWidth is the width of the table's label column.
-const labelWidth = "42"
+const labelWidth = "48"
 
 // writeTable prints the figures as a compact aligned table.
 func writeTable(w io.Writer, res *result) {
 	m, s := res.Machine, res.Settings
 	fmt.Fprintf(w, "ballcast-bench: %s %s, %d CPUs, %s; load %.1f → %.1f, CPU pressure %.0f%% → %.0f%%\n",
 		m.Go, m.OSArch, m.CPUs, m.CPU, m.Load[0], m.Load[1], m.CPUPressure[0], m.CPUPressure[1])
-	fmt.Fprintf(w, "median of %d runs; latency: %d events one at a time; throughput: %d matches, %d events, batch %d\n",
-		s.Runs, s.Events, s.Matches, s.ThroughputEvents, s.Batch)
-	fmt.Fprintf(w, "mean event of the live-latency match on the wire: %.0f B in, %.0f B after stats and commentary\n", s.EventBytesIn, s.EventBytesOut)
+	if s.Runs > 0 {
+		fmt.Fprintf(w, "median of %d runs; latency: %d events one at a time; throughput: %d matches, %d events, batch %d\n",
+			s.Runs, s.Events, s.Matches, s.ThroughputEvents, s.Batch)
+		fmt.Fprintf(w, "mean event of the live-latency match on the wire: %.0f B in, %.0f B after stats and commentary\n", s.EventBytesIn, s.EventBytesOut)
+	}
+	if l := res.Load; l != nil {
+		fmt.Fprintf(w, "fan-out load: median of %d rounds; %d WebSocket and %d SSE clients; %d events of the bundled match, one every %.0f ms; mean frame %.0f B\n",
+			l.Rounds, l.Clients, l.SSEClients, l.Events, l.IntervalMS, l.FrameBytes)
+	}
 	const row = "  %-" + labelWidth + "s %10s %-8s %8s  %s\n"
 	sec := ""
 	for _, f := range res.Figures {
@@ -251,7 +335,11 @@ func writeTable(w io.Writer, res *result) {
 		}
 		fmt.Fprintf(w, row, f.Label, formatValue(f.Value), f.Unit, ratio, ref)
 	}
-	fmt.Fprintf(w, "\ntook %.1f s, of which %.1f s for the durable log (g)\n", res.ElapsedSeconds, s.DurableSeconds)
+	load := 0.0
+	if res.Load != nil {
+		load = res.Load.Seconds
+	}
+	fmt.Fprintf(w, "\ntook %.1f s, of which %.1f s for the durable log (g) and %.1f s for the fan-out load (h, i)\n", res.ElapsedSeconds, s.DurableSeconds, load)
 }
 
 func formatValue(v float64) string {
