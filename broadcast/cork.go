@@ -15,30 +15,40 @@ import (
 // frame) go through the same buffer while it is held, in order.
 type corkConn struct {
 	net.Conn
-	mu   sync.Mutex
-	held bool
-	buf  []byte
+	mu  sync.Mutex
+	buf *[]byte // non-nil while held; from corkPool
 }
 
-// corkBufMax is how much a held connection buffers before it writes anyway.
-const corkBufMax = 256 << 10
+// corkBufSize is how much a held connection gathers before it writes: a
+// few TCP segments. Buffers are pooled, so only connections in the middle
+// of a batch hold one.
+const corkBufSize = 16 << 10
+
+var corkPool = sync.Pool{New: func() any { b := make([]byte, 0, corkBufSize); return &b }}
 
 func (c *corkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.held && len(c.buf)+len(p) <= corkBufMax {
-		c.buf = append(c.buf, p...)
-		return len(p), nil
+	if c.buf == nil {
+		return c.Conn.Write(p)
 	}
-	if err := c.flushLocked(); err != nil {
-		return 0, err
+	if len(*c.buf)+len(p) > corkBufSize {
+		if err := c.flushLocked(); err != nil {
+			return 0, err
+		}
+		if len(p) > corkBufSize {
+			return c.Conn.Write(p)
+		}
 	}
-	return c.Conn.Write(p)
+	*c.buf = append(*c.buf, p...)
+	return len(p), nil
 }
 
 func (c *corkConn) hold() {
 	c.mu.Lock()
-	c.held = true
+	if c.buf == nil {
+		c.buf = corkPool.Get().(*[]byte)
+	}
 	c.mu.Unlock()
 }
 
@@ -46,20 +56,23 @@ func (c *corkConn) hold() {
 func (c *corkConn) release() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.held = false
-	return c.flushLocked()
+	if c.buf == nil {
+		return nil
+	}
+	err := c.flushLocked()
+	*c.buf = (*c.buf)[:0]
+	corkPool.Put(c.buf)
+	c.buf = nil
+	return err
 }
 
 func (c *corkConn) flushLocked() error {
-	if len(c.buf) == 0 {
+	b := *c.buf
+	if len(b) == 0 {
 		return nil
 	}
-	_, err := c.Conn.Write(c.buf)
-	if cap(c.buf) > 64<<10 {
-		c.buf = nil // do not keep a burst's buffer for the connection's life
-	} else {
-		c.buf = c.buf[:0]
-	}
+	*c.buf = b[:0]
+	_, err := c.Conn.Write(b)
 	return err
 }
 
