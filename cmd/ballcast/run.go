@@ -159,6 +159,16 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 		return nil, err
 	}
 	cleanup = append(cleanup, func() { b.Close() })
+	if runBroadcast {
+		// Frames are numbered by the feed, so their epoch is the feed's.
+		epoch, err := b.FeedEpoch(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := hub.SetEpoch(epoch); err != nil {
+			return nil, err
+		}
+	}
 	st := &stages{}
 	if runPipeline {
 		if st, err = startStages(ctx, cfg, opts.pluginDir, b.State(), log); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -52,4 +53,16 @@ func (b *Bus) IngestPending(ctx context.Context) (uint64, error) {
 		return info.State.Msgs, nil
 	}
 	return newest.NumPending + uint64(newest.NumAckPending), nil
+}
+
+// FeedEpoch names the feed stream's numbering: it is derived from the
+// stream's creation time, so every broadcast node of a deployment, and the
+// same node after a restart, gets the same epoch, and it changes only when
+// the feed is recreated (its history, and so every frame number, gone).
+func (b *Bus) FeedEpoch(ctx context.Context) (string, error) {
+	info, err := b.feed.Info(ctx)
+	if err != nil {
+		return "", fmt.Errorf("bus: feed epoch: %w", err)
+	}
+	return "f" + strconv.FormatInt(info.Created.UnixNano(), 36), nil
 }
