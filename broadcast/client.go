@@ -115,14 +115,21 @@ func (c *client) push(it item, latest bool) bool {
 	return true
 }
 
+// spareMax is the largest queue slice a client keeps between bursts.
+const spareMax = 64
+
 // take removes and returns every queued item. The slice is valid until the
 // next call.
 func (c *client) take() []item {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := c.items
-	clear(c.spare)
-	c.items = c.spare[:0]
+	next := c.spare
+	if cap(next) > spareMax {
+		next = nil // a burst's queue is not kept for the connection's life
+	}
+	clear(next) // drop references to frames already written
+	c.items = next[:0]
 	c.spare = out
 	clear(c.pending)
 	return out

@@ -39,8 +39,8 @@ type Config struct {
 	// close code 4008 "slow consumer"; SSE: its response ends) and may
 	// resume. A resume's replay counts as one frame. Latest-value
 	// subscriptions hold at most one unsent event per match. Larger values tolerate
-	// longer stalls at the cost of memory per client (frames are shared, so
-	// about 48 bytes per slot).
+	// longer stalls at the cost of memory per client while it lags (frames
+	// are shared, so about 112 bytes per queued frame).
 	QueueSize int `yaml:"queue_size"`
 
 	// History is how many events are kept per match for resume and for
