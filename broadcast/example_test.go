@@ -1,10 +1,13 @@
 package broadcast_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -81,4 +84,61 @@ func printFrame(ctx context.Context, conn *websocket.Conn) {
 		fmt.Printf("event match=%s seq=%d ingest_seq=%d ball=%s four=%v %q\n",
 			f.Match, f.Seq, f.IngestSeq, broadcast.BallLabel(b.Over, b.Ball), b.Four, f.Data.Commentary.Text)
 	}
+}
+
+// A client that cannot speak WebSocket follows one match over Server-Sent
+// Events. It held event 1 of epoch "feed-1", so it resumes with
+// Last-Event-ID, as a browser's EventSource does on reconnect.
+func Example_sse() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	hub, err := broadcast.NewHub(broadcast.Config{}, zerolog.Nop())
+	if err != nil {
+		panic(err)
+	}
+	// The integrator derives the epoch from the durable feed.
+	if err := hub.SetEpoch("feed-1"); err != nil {
+		panic(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- hub.Run(runCtx) }()
+	srv := httptest.NewServer(hub.Handler())
+	defer srv.Close()
+	defer func() { stop(); <-done }()
+
+	for i := 1; i <= 2; i++ {
+		ev := event.Event{ID: fmt.Sprintf("m1/%d", i), Match: "m1", Seq: uint64(i), Kind: event.KindStatus, Status: &event.Status{State: event.StateLive}}
+		if err := hub.Publish(ctx, ev); err != nil {
+			panic(err)
+		}
+	}
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1/sse/matches/m1", nil)
+	if err != nil {
+		panic(err)
+	}
+	req.Header.Set("Last-Event-ID", "feed-1:1")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "id: ") || strings.HasPrefix(line, "event: ") {
+			fmt.Println(line)
+		}
+		if line == "event: event" {
+			break
+		}
+	}
+
+	// Output:
+	// id: feed-1:1
+	// event: resumed
+	// id: feed-1:2
+	// event: event
 }

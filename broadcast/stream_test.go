@@ -566,8 +566,13 @@ func TestShutdownStats(t *testing.T) {
 		}
 	}
 	for range 2 {
-		if got := <-closed; got != websocket.StatusGoingAway {
-			t.Fatalf("WebSocket after shutdown: got close %v, want %v", got, websocket.StatusGoingAway)
+		select {
+		case got := <-closed:
+			if got != websocket.StatusGoingAway {
+				t.Fatalf("WebSocket after shutdown: got close %v, want %v", got, websocket.StatusGoingAway)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("WebSocket not closed within 10s of shutdown")
 		}
 	}
 	if st := env.hub.Stats(); st.ClientsWS != 0 || st.ClientsSSE != 0 || st.FramesSent != 6 {
