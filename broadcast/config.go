@@ -6,6 +6,8 @@ import (
 	"net"
 	"path"
 	"time"
+
+	"github.com/ballcast/ballcast/broadcast/access"
 )
 
 // Defaults applied by NewHub to zero Config fields.
@@ -33,6 +35,12 @@ type Config struct {
 	// which keeps a one-port setup and container probes working. It must
 	// differ from Listen. Used by the CLI; the Hub serves neither.
 	AdminListen string `yaml:"admin_listen"`
+
+	// Access configures frontend authentication (API keys, JWT) and
+	// connection limits; see broadcast/access and docs/access.md. Zero
+	// admits everyone, within the default per-node limits. Used by the CLI,
+	// which installs it as the Hub's Guard.
+	Access access.Config `yaml:"access"`
 
 	// QueueSize is each client's outbound queue, in frames. Default 256.
 	// A client that falls this many frames behind is disconnected (WebSocket:
@@ -89,7 +97,7 @@ func (c Config) Validate() error {
 			add("admin_listen", "want host:port, got %q", c.AdminListen)
 		} else if port == "" {
 			add("admin_listen", "missing port in %q", c.AdminListen)
-		} else if c.AdminListen == c.Listen || (c.Listen == "" && c.AdminListen == DefaultListen) {
+		} else if port != "0" && (c.AdminListen == c.Listen || (c.Listen == "" && c.AdminListen == DefaultListen)) {
 			add("admin_listen", "must differ from listen %q (leave it empty to serve both on one listener)", c.AdminListen)
 		}
 	}
@@ -107,6 +115,9 @@ func (c Config) Validate() error {
 		add("ping_interval", "must not be negative, got %s", c.PingInterval)
 	case c.PingInterval > 0 && c.PingInterval < 10*time.Millisecond:
 		add("ping_interval", "must be at least 10ms, got %s", c.PingInterval)
+	}
+	if err := c.Access.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("broadcast: %w", err))
 	}
 	for i, p := range c.AllowedOrigins {
 		if p == "" {

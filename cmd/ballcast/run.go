@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ballcast/ballcast/broadcast"
+	"github.com/ballcast/ballcast/broadcast/access"
 	"github.com/ballcast/ballcast/core/bus"
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/ingest"
@@ -51,10 +52,20 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	log.Info().Str("url", "http://"+srv.Addr()).Msg("serving the live page")
+	if srv.adminAddr != nil {
+		log.Info().Str("url", "http://"+srv.adminAddr.String()).Msg("serving /healthz, /readyz and /metrics")
+	}
 	go func() {
 		for range hup {
-			log.Info().Msg("SIGHUP: reloading the pipeline")
-			srv.Reload(ctx) //nolint:errcheck // logged and counted by Reload
+			log.Info().Msg("SIGHUP: reloading the pipeline and the access keys")
+			if srv.guard != nil {
+				if err := srv.guard.Reload(); err != nil {
+					log.Error().Err(err).Msg("access keys not reloaded; the old ones stay in force")
+				}
+			}
+			if srv.opts.role != roleBroadcast {
+				srv.Reload(ctx) //nolint:errcheck // logged and counted by Reload
+			}
 		}
 	}()
 	return srv.Wait()
@@ -73,14 +84,16 @@ type serverOptions struct {
 // broadcast, plus HTTP. The durable log sits between every step, so a
 // restarted server continues where the last one stopped.
 type server struct {
-	addr    net.Addr
-	hub     *broadcast.Hub
-	bus     *bus.Bus
-	pipe    *pipeline.Pipeline
-	metrics *metrics.Metrics
-	health  *metrics.Health
-	log     zerolog.Logger
-	opts    serverOptions
+	addr      net.Addr
+	adminAddr net.Addr      // nil when operator endpoints share addr
+	guard     *access.Guard // nil on a pipeline-only node
+	hub       *broadcast.Hub
+	bus       *bus.Bus
+	pipe      *pipeline.Pipeline
+	metrics   *metrics.Metrics
+	health    *metrics.Health
+	log       zerolog.Logger
+	opts      serverOptions
 
 	mu     sync.Mutex // guards stages and cfg
 	stages *stages
@@ -159,6 +172,8 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 		return nil, err
 	}
 	cleanup = append(cleanup, func() { b.Close() })
+	m := metrics.New()
+	var gd *access.Guard
 	if runBroadcast {
 		// Frames are numbered by the feed, so their epoch is the feed's.
 		epoch, err := b.FeedEpoch(ctx)
@@ -168,6 +183,11 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 		if err := hub.SetEpoch(epoch); err != nil {
 			return nil, err
 		}
+		if gd, err = newGuard(bcfg.Access, log); err != nil {
+			return nil, err
+		}
+		hub.SetGuard(guard{gd})
+		m.Registry().MustRegister(gd.Collector(), hubCollector(hub))
 	}
 	st := &stages{}
 	if runPipeline {
@@ -175,40 +195,40 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 			return nil, err
 		}
 	}
-	m := metrics.New()
 	s := &server{
-		addr: ln.Addr(), hub: hub, bus: b, metrics: m, health: metrics.NewHealth(), log: log, opts: opts,
+		addr: ln.Addr(), hub: hub, bus: b, metrics: m, health: metrics.NewHealth(), log: log, opts: opts, guard: gd,
 		stages: st, cfg: cfg, reloads: make(chan chan error), fed: make(chan struct{}),
 	}
 	s.pipe = pipeline.NewPipeline(st.specs, &feedSink{bus: b, metrics: m, log: log}, log)
 	s.pipe.SetObserver(m)
 	s.health.Check("bus", b.Ready)
 
-	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", s.health.Healthz())
-	mux.Handle("GET /readyz", s.health.Readyz())
-	mux.Handle("GET /metrics", m.Handler())
-	if runBroadcast {
-		mux.Handle("/", hub.Handler())
+	// Operator endpoints go on their own listener when admin_listen is
+	// set, so they can stay off the public network.
+	admin := http.NewServeMux()
+	admin.Handle("GET /healthz", s.health.Healthz())
+	admin.Handle("GET /readyz", s.health.Readyz())
+	admin.Handle("GET /metrics", m.Handler())
+	public := admin
+	var adminLn net.Listener
+	if bcfg.AdminListen != "" {
+		if adminLn, err = net.Listen("tcp", bcfg.AdminListen); err != nil {
+			return nil, fmt.Errorf("listen %s (admin): %w", bcfg.AdminListen, err)
+		}
+		cleanup = append(cleanup, func() { adminLn.Close() })
+		s.adminAddr = adminLn.Addr()
+		public = http.NewServeMux()
 	}
-	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if runBroadcast {
+		public.Handle("/", hub.Handler())
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	s.group = g
-	g.Go(func() error {
-		err := httpSrv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return err
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		httpSrv.Shutdown(sctx) //nolint:errcheck // best effort on the way out
-		return nil
-	})
+	serve(gctx, g, ln, public)
+	if adminLn != nil {
+		serve(gctx, g, adminLn, admin)
+	}
 	if runBroadcast {
 		s.startBroadcast(gctx, g)
 	}
@@ -218,6 +238,25 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 		close(s.fed)
 	}
 	return s, nil
+}
+
+// serve runs an HTTP server on ln until ctx is done.
+func serve(ctx context.Context, g *errgroup.Group, ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	g.Go(func() error {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx) //nolint:errcheck // best effort on the way out
+		return nil
+	})
 }
 
 // startBroadcast serves frontends from the feed. The feed is the
