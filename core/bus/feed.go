@@ -150,8 +150,12 @@ func (f *feedReader) repair(ctx context.Context) {
 	ictx, cancel := context.WithTimeout(ctx, stallCheck)
 	defer cancel()
 	info, err := f.b.feed.Info(ictx)
-	if err != nil || info.State.LastSeq <= f.last {
-		return // nothing missed, or the stream cannot say (failing over)
+	if err != nil {
+		f.b.log.Debug().Err(err).Msg("feed consumer idle; stream info unavailable")
+		return // the stream cannot say (failing over); ask again later
+	}
+	if info.State.LastSeq <= f.last {
+		return // nothing missed
 	}
 	f.b.log.Warn().Uint64("last_delivered", f.last).Uint64("stream_last", info.State.LastSeq).
 		Msg("feed consumer stalled; resuming after the last entry delivered")
