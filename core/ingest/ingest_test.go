@@ -212,4 +212,6 @@ func (s seqOnly) LastSeq(ctx context.Context, match string) (uint64, error) {
 	return s.m.LastSeq(ctx, match)
 }
 
-func (s seqOnly) Append(ctx context.Context, ev event.Event) (bool, error) { return s.m.Append(ctx, ev) }
+func (s seqOnly) Append(ctx context.Context, ev event.Event) (bool, error) {
+	return s.m.Append(ctx, ev)
+}
