@@ -3,6 +3,7 @@ package broadcast
 import (
 	"errors"
 	"net/http"
+	"time"
 )
 
 // Guard admits connections (WebSocket, SSE) and REST requests, and through
@@ -75,4 +76,22 @@ func (h *Hub) admit(w http.ResponseWriter, r *http.Request) (Ticket, bool) {
 		t = openTicket{}
 	}
 	return t, true
+}
+
+// expirer is implemented by tickets whose admission ends at a time (a
+// JWT's exp): the connection is closed then.
+type expirer interface{ Expires() time.Time }
+
+// closeAtExpiry closes c when t's credentials expire (WebSocket close
+// 4003, or the end of the SSE response); the returned func cancels it.
+func closeAtExpiry(t Ticket, c *client) (stop func()) {
+	e, ok := t.(expirer)
+	if !ok || e.Expires().IsZero() {
+		return func() {}
+	}
+	timer := time.AfterFunc(time.Until(e.Expires()), func() {
+		c.log.Debug().Msg("credentials expired, closing")
+		c.close(CloseTokenExpired, ReasonTokenExpired)
+	})
+	return func() { timer.Stop() }
 }

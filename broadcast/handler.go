@@ -127,6 +127,7 @@ func (h *Hub) runWS(w http.ResponseWriter, r *http.Request, t Ticket, sub *comma
 		return
 	}
 	c.log.Debug().Msg("client connected")
+	defer closeAtExpiry(t, c)()
 
 	// Reads and writes are ended by closing the connection, never by a
 	// context, so they run under one with no deadline and no cancel.

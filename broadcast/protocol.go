@@ -77,6 +77,9 @@ const (
 	CloseSlowConsumer websocket.StatusCode = 4008
 	// ClosePingTimeout: the client did not answer a ping in time.
 	ClosePingTimeout websocket.StatusCode = 4001
+	// CloseTokenExpired: the credentials the connection was admitted with
+	// (a JWT's exp) expired. Reconnect with fresh ones and resume.
+	CloseTokenExpired websocket.StatusCode = 4003
 	// CloseGoingAway (1001): the server is shutting down.
 	CloseGoingAway = websocket.StatusGoingAway
 )
@@ -85,6 +88,7 @@ const (
 const (
 	ReasonSlowConsumer = "slow consumer"
 	ReasonPingTimeout  = "ping timeout"
+	ReasonTokenExpired = "token expired"
 	ReasonShutdown     = "server shutting down"
 )
 

@@ -76,6 +76,7 @@ func (h *Hub) serveSSE(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.log.Debug().Str("match", sub.match).Msg("client connected")
+	defer closeAtExpiry(t, c)()
 	ctx := context.WithoutCancel(r.Context())
 	sub.c = c
 	if h.tell(ctx, sub) {

@@ -582,3 +582,43 @@ func TestShutdownStats(t *testing.T) {
 		t.Fatalf("SSE after shutdown: got status %d, want 503", status)
 	}
 }
+
+// expiringGuard admits everyone with credentials that expire after ttl.
+type expiringGuard struct{ ttl time.Duration }
+
+type expiringTicket struct{ exp time.Time }
+
+func (g expiringGuard) Admit(*http.Request) (broadcast.Ticket, error) {
+	return expiringTicket{exp: time.Now().Add(g.ttl)}, nil
+}
+
+func (expiringTicket) Allowed(string) bool  { return true }
+func (expiringTicket) Release()             {}
+func (t expiringTicket) Expires() time.Time { return t.exp }
+
+// TestExpiredCredentialsCloseTheConnection: a connection admitted with
+// credentials that expire (a JWT's exp) is closed when they do, on both
+// transports, so a revoked or short-lived token cannot follow a match
+// forever.
+func TestExpiredCredentialsCloseTheConnection(t *testing.T) {
+	env := startHub(t, broadcast.Config{}, &envOptions{guard: expiringGuard{ttl: 200 * time.Millisecond}})
+	publishAll(t, env.hub, ball("m1", 1))
+
+	c := broadcasttest.Dial(t, env.url)
+	c.Subscribe("m1", broadcasttest.Fresh)
+	c.NextOp(ctxT(t), broadcast.OpSnapshot)
+	if got := c.CloseStatus(ctxT(t)); got != broadcast.CloseTokenExpired {
+		t.Fatalf("WebSocket closed with %d, want %d (token expired)", got, broadcast.CloseTokenExpired)
+	}
+
+	s := broadcasttest.DialSSE(t, env.srv.Client(), env.srv.URL+"/v1/sse/matches/m1", nil)
+	ctx := ctxT(t)
+	for {
+		if _, err := s.ReadMessage(ctx); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the SSE response did not end when the credentials expired")
+			}
+			return // the response ended
+		}
+	}
+}
