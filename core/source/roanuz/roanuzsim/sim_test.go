@@ -196,7 +196,9 @@ func TestPushesEveryDeliveryInEveryEncoding(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	sim, srv := start(t, Config{Interval: 2 * time.Millisecond, Faults: Faults{DropEvery: 150 * time.Millisecond, MalformedEvery: 7, DuplicateEvery: 5, ExpireTokenAt: 3}})
+	// The drop comes after a second: time for several malformed updates
+	// (every third) even on a starved machine.
+	sim, srv := start(t, Config{Interval: 2 * time.Millisecond, Faults: Faults{DropEvery: time.Second, MalformedEvery: 3, DuplicateEvery: 5, ExpireTokenAt: 3}})
 	tok := token(t, srv.URL)
 	post(t, srv.URL+"/v5/cricket/proj/match/"+key+"/subscribe/", tok, map[string]string{"method": "web_socket"})
 	conn, sock := join(t, srv.URL, tok)
@@ -223,7 +225,7 @@ loop:
 	if malformed == 0 {
 		t.Fatal("no malformed update arrived before the drop")
 	}
-	// The token expired at the third delivery, before the drop at 150 ms.
+	// The token expired at the third delivery, before the drop at 1 s.
 	if code, _ := get(t, srv.URL+"/v5/cricket/proj/match/"+key+"/", tok); code != 401 {
 		t.Fatalf("expired token: got %d, want 401", code)
 	}
