@@ -537,6 +537,9 @@ func TestPeerVersionMismatch(t *testing.T) {
 		c := dialPeer(t, sharedPeer(t, "v2"), 4, nil)
 		_, err := c.Join(testCtx(t), "/cricket", nil)
 		assertErrorIs(t, err, ErrProtocolVersion)
+		// The connection fails on its own goroutine; Err is set once it
+		// is done.
+		waitDone(t, c.Done(), 10*time.Second, "connection to the v2 server")
 		assertErrorIs(t, c.Err(), ErrProtocolVersion)
 	})
 }
