@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ballcast/ballcast/plugins/internal/eventlog"
 	"github.com/ballcast/ballcast/plugins/sdk"
 )
 
@@ -45,7 +46,7 @@ type Stage struct {
 type match struct {
 	id   string
 	seqs map[string]uint64 // Seq each passed ID was passed with
-	log  eventLog          // the passed IDs and Seqs, in the store
+	log  eventlog.Log      // the passed IDs and Seqs, in the store
 }
 
 var (
@@ -109,7 +110,7 @@ func (s *Stage) ProcessBatch(ctx context.Context, batch []*sdk.Event) ([][]*sdk.
 		if m.pass(ev) {
 			outs[i] = []*sdk.Event{ev}
 		}
-		if len(m.log.pending) > 0 && !slices.Contains(touched, m) {
+		if m.log.Pending() && !slices.Contains(touched, m) {
 			touched = append(touched, m)
 		}
 	}
@@ -132,14 +133,14 @@ func (m *match) pass(ev *sdk.Event) bool {
 	seq, seen := m.seqs[ev.GetId()]
 	if !seen {
 		m.seqs[ev.GetId()] = ev.GetSeq()
-		m.log.append(&sdk.Event{Id: ev.GetId(), Seq: ev.GetSeq()})
+		m.log.Append(&sdk.Event{Id: ev.GetId(), Seq: ev.GetSeq()})
 		return true
 	}
 	return seq != 0 && seq == ev.GetSeq()
 }
 
 func (s *Stage) save(ctx context.Context, m *match) error {
-	if err := m.log.flush(ctx, s.store); err != nil {
+	if err := m.log.Flush(ctx, s.store); err != nil {
 		return fmt.Errorf("dedup: store match %s: %w", m.id, err)
 	}
 	return nil
@@ -159,8 +160,8 @@ func (s *Stage) match(ctx context.Context, id string) (*match, error) {
 		}
 		return m, nil
 	}
-	m := &match{id: id, seqs: map[string]uint64{}, log: eventLog{key: "match/" + id}}
-	err := m.log.load(ctx, s.store, func(ev *sdk.Event) {
+	m := &match{id: id, seqs: map[string]uint64{}, log: eventlog.New("match/"+id, chunkSize)}
+	err := m.log.Load(ctx, s.store, func(ev *sdk.Event) {
 		if _, ok := m.seqs[ev.GetId()]; !ok {
 			m.seqs[ev.GetId()] = ev.GetSeq()
 		}
@@ -170,7 +171,7 @@ func (s *Stage) match(ctx context.Context, id string) (*match, error) {
 	}
 	if len(s.order) >= s.cfg.MaxMatches {
 		old := s.seen[s.order[0]]
-		if len(old.log.pending) > 0 {
+		if old.log.Pending() {
 			// Its last store failed; try once more. If this fails too, the
 			// IDs of the failed batch are forgotten, and their retry passes.
 			_ = s.save(ctx, old)

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/ballcast/ballcast/plugins/internal/eventlog"
 	"github.com/ballcast/ballcast/plugins/sdk"
 	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
 )
@@ -94,7 +95,7 @@ func (s *Stage) ProcessBatch(ctx context.Context, batch []*sdk.Event) ([][]*sdk.
 		if !m.redelivered(ev) {
 			// Even a malformed event may have changed the match (its
 			// MatchInfo is taken first), so it is logged either way.
-			m.log.append(stored(ev))
+			m.log.Append(stored(ev))
 			if !slices.Contains(touched, m) {
 				touched = append(touched, m)
 			}
@@ -129,7 +130,7 @@ func (s *Stage) match(ctx context.Context, id string) (*match, error) {
 		return m, nil
 	}
 	m := newMatch(id)
-	if err := m.log.load(ctx, s.store, func(ev *pb.Event) { _ = m.process(ev) }); err != nil {
+	if err := m.log.Load(ctx, s.store, func(ev *pb.Event) { _ = m.process(ev) }); err != nil {
 		return nil, fmt.Errorf("stats: load match %s: %w", id, err)
 	}
 	s.matches[id] = m
@@ -138,7 +139,7 @@ func (s *Stage) match(ctx context.Context, id string) (*match, error) {
 
 // save stores what m applied since it was last stored; s.mu is held.
 func (s *Stage) save(ctx context.Context, m *match) error {
-	if err := m.log.flush(ctx, s.store); err != nil {
+	if err := m.log.Flush(ctx, s.store); err != nil {
 		return fmt.Errorf("stats: store match %s: %w", m.id, err)
 	}
 	return nil
@@ -154,11 +155,11 @@ type match struct {
 	result    string
 	innings   []*innings        // by number
 	ids       map[string]uint64 // IDs of applied events, with the Seq each was first applied with
-	log       eventLog          // the applied events, in the store
+	log       eventlog.Log      // the applied events, in the store
 }
 
 func newMatch(id string) *match {
-	return &match{id: id, bpo: 6, ids: make(map[string]uint64), log: eventLog{key: "match/" + id}}
+	return &match{id: id, bpo: 6, ids: make(map[string]uint64), log: eventlog.New("match/"+id, chunkSize)}
 }
 
 // process applies ev and, if it was well formed, remembers its ID. Events
