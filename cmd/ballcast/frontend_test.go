@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -93,12 +93,9 @@ broadcast:
 	if t.Failed() {
 		resp, err := http.Get(admin + "/metrics")
 		if err == nil {
-			defer resp.Body.Close()
-			var b strings.Builder
-			buf := make([]byte, 1<<16)
-			n, _ := resp.Body.Read(buf)
-			b.Write(buf[:n])
-			t.Logf("metrics:\n%s", b.String())
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			t.Logf("metrics:\n%s", b)
 		}
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/ingest"
 	"github.com/ballcast/ballcast/internal/metrics"
+	"github.com/ballcast/ballcast/internal/retry"
 	"github.com/ballcast/ballcast/pipeline"
 )
 
@@ -386,25 +387,14 @@ type feedSink struct {
 }
 
 func (f *feedSink) Publish(ctx context.Context, ev event.Event) error {
-	for attempt := 0; ; attempt++ {
+	return retry.Do(ctx, f.log.With().Str("event", ev.ID).Logger(), "feed publish", func() error {
 		start := time.Now()
-		err := f.bus.PublishFeed(ctx, ev)
-		if err == nil {
-			f.metrics.FeedPublished(time.Since(start))
-			return nil
+		if err := f.bus.PublishFeed(ctx, ev); err != nil {
+			return err
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		f.log.Error().Err(err).Str("event", ev.ID).Int("attempt", attempt+1).Msg("feed publish failed, retrying")
-		t := time.NewTimer(min(50*time.Millisecond<<min(attempt, 7), 5*time.Second))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
+		f.metrics.FeedPublished(time.Since(start))
+		return nil
+	})
 }
 
 // watchMetrics points the metrics at a runner's and its stages' counters;

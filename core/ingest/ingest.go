@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/internal/retry"
 )
 
 // Source is a provider feed.
@@ -97,8 +98,7 @@ func (l *Loop) Append(ctx context.Context, log Log) error {
 func (l *Loop) append(ctx context.Context, log Log, ev event.Event) error {
 	last, ok := l.seq[ev.Match]
 	if !ok {
-		var err error
-		if err := retry(ctx, l.log, "read last seq of "+ev.Match, func() error {
+		if err := retry.Do(ctx, l.log, "ingest: read last seq of "+ev.Match, func() (err error) {
 			last, err = log.LastSeq(ctx, ev.Match)
 			return err
 		}); err != nil {
@@ -114,9 +114,8 @@ func (l *Loop) append(ctx context.Context, log Log, ev event.Event) error {
 		dup      bool
 		attempts int
 	)
-	if err := retry(ctx, l.log, "append "+ev.ID, func() error {
+	if err := retry.Do(ctx, l.log, "ingest: append "+ev.ID, func() (err error) {
 		attempts++
-		var err error
 		dup, err = log.Append(ctx, ev)
 		return err
 	}); err != nil {
@@ -146,7 +145,7 @@ func (l *Loop) append(ctx context.Context, log Log, ev event.Event) error {
 // itself, as stored by an earlier attempt.
 func (l *Loop) ownEntry(ctx context.Context, log Log, ev event.Event) (bool, error) {
 	var own bool
-	err := retry(ctx, l.log, "check last entry of "+ev.Match, func() error {
+	err := retry.Do(ctx, l.log, "ingest: check last entry of "+ev.Match, func() error {
 		if li, ok := log.(LastIDer); ok {
 			id, found, err := li.LastID(ctx, ev.Match)
 			own = found && id == ev.ID
@@ -157,28 +156,6 @@ func (l *Loop) ownEntry(ctx context.Context, log Log, ev event.Event) (bool, err
 		return err
 	})
 	return own, err
-}
-
-// retry calls fn until it succeeds or ctx is done, backing off from 50 ms
-// to 5 s and logging each failure.
-func retry(ctx context.Context, log zerolog.Logger, what string, fn func() error) error {
-	for attempt := 0; ; attempt++ {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		log.Error().Err(err).Int("attempt", attempt+1).Msg("ingest: " + what + " failed, retrying")
-		t := time.NewTimer(min(50*time.Millisecond<<min(attempt, 7), 5*time.Second))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
 }
 
 func (l *Loop) run(ctx context.Context, emit func(event.Event) error) error {
