@@ -3,11 +3,13 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Config is a parsed and validated pipeline file: where events come from,
@@ -85,6 +87,11 @@ type SourceConfig struct {
 	// Config is the source's own settings, which the source decodes with
 	// Section.Decode. Zero means the source's defaults.
 	Config Section `yaml:"config"`
+	// Matches maps this provider's match IDs to ballcast match IDs, so that
+	// two providers covering one match feed one stream: their events get
+	// the same IDs and the ingest log and the dedup stage keep each
+	// occurrence once. IDs not listed pass unchanged.
+	Matches map[string]string `yaml:"matches"`
 }
 
 // StageConfig is one entry of "stages".
@@ -360,6 +367,11 @@ func (v *configValidator) validate(c *Config, opts *LoadOptions) {
 			v.errorf(p+".type", "unknown source type %s%s", v.show(p+".type", fmt.Sprintf("%q", s.Type)), suggestion(s.Type, types, "known types"))
 		}
 		v.mapping(p+".config", &s.Config)
+		for _, from := range slices.Sorted(maps.Keys(s.Matches)) {
+			if to := s.Matches[from]; from == "" || !validMatchID(to) {
+				v.errorf(p+".matches."+from, "%q is not a valid match ID: it must not be empty or hold \"/\" or spaces", to)
+			}
+		}
 	}
 	names = map[string]string{}
 	for i := range c.Stages {
@@ -467,6 +479,14 @@ func suggestion(s string, candidates []string, list string) string {
 		return "; " + list + ": " + strings.Join(candidates, ", ")
 	}
 	return ""
+}
+
+// validMatchID reports whether s can name a match: not empty, and without
+// "/" (it ends the match prefix of event IDs), spaces or control characters.
+func validMatchID(s string) bool {
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return r == '/' || unicode.IsSpace(r) || unicode.IsControl(r)
+	})
 }
 
 // validConfigName reports whether s matches [a-z0-9_-]+.

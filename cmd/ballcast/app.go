@@ -25,8 +25,8 @@ import (
 // messages.
 const defaultPipelineName = "default.yaml (embedded)"
 
-// sourceFactories builds each source type from its config section. A map
-// literal refuses duplicate names at compile time.
+// sourceFactories builds each source type from its config section. Sources
+// defined in other files of this package add themselves from init.
 var sourceFactories = map[string]func(pipeline.Section, zerolog.Logger) (ingest.Source, error){
 	"replay": func(s pipeline.Section, _ zerolog.Logger) (ingest.Source, error) {
 		var c replay.Config
@@ -105,7 +105,7 @@ func buildSources(cfg *pipeline.Config, log zerolog.Logger) ([]ingest.Source, er
 			errs = append(errs, err)
 			continue
 		}
-		out = append(out, src)
+		out = append(out, ingest.Rename(src, sc.Matches))
 	}
 	return out, errors.Join(errs...)
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -17,12 +18,33 @@ import (
 	"github.com/ballcast/ballcast/pipeline"
 )
 
+// simulators are the providers "ballcast simulate" can stand in for, each
+// given the arguments after the provider's name. Providers in other files
+// add themselves from init.
+var simulators = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"roanuz": simulateRoanuz,
+}
+
 // cmdSimulate runs a provider simulator: a wire-exact stand-in that replays
 // Cricsheet matches as that provider's live feed.
-func cmdSimulate(ctx context.Context, args []string, _, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "roanuz" {
-		return usageError{"simulate: want a provider: roanuz"}
+func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	names := make([]string, 0, len(simulators))
+	for k := range simulators {
+		names = append(names, k)
 	}
+	sort.Strings(names)
+	if len(args) == 0 {
+		return usageError{"simulate: want a provider: " + strings.Join(names, ", ")}
+	}
+	sim, ok := simulators[args[0]]
+	if !ok {
+		return usageError{fmt.Sprintf("simulate: unknown provider %q; known: %s", args[0], strings.Join(names, ", "))}
+	}
+	return sim(ctx, args[1:], stdout, stderr)
+}
+
+// simulateRoanuz serves the Roanuz v5 simulator.
+func simulateRoanuz(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := newFlags("simulate roanuz", stderr)
 	listen := fs.String("listen", "127.0.0.1:9090", "address to serve the REST API and Socket.IO on")
 	project := fs.String("project-key", "sim", "project key the simulator accepts")
@@ -35,7 +57,7 @@ func cmdSimulate(ctx context.Context, args []string, _, stderr io.Writer) error 
 	dupEvery := fs.Int("duplicate-every", 0, "send every Nth update twice (0: never)")
 	errorAt := fs.Int("error-at", 0, "send one on_error after this many deliveries (0: never)")
 	delay := fs.Duration("delay", 0, "hold every push back by this long")
-	files, err := parseFlags(fs, args[1:])
+	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
