@@ -333,8 +333,12 @@ type Description struct {
 	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Version string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
 	// JSON Schema of the stage's config, if it publishes one.
-	ConfigSchema  string `protobuf:"bytes,3,opt,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
-	Description   string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	ConfigSchema string `protobuf:"bytes,3,opt,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
+	Description  string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	// What the plugin can do beyond the basic protocol, e.g. "stream"
+	// (it serves ProcessStream). A host ignores capabilities it does not
+	// know; a plugin without any is served as before.
+	Capabilities  []string `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -395,6 +399,13 @@ func (x *Description) GetDescription() string {
 		return x.Description
 	}
 	return ""
+}
+
+func (x *Description) GetCapabilities() []string {
+	if x != nil {
+		return x.Capabilities
+	}
+	return nil
 }
 
 type ConfigureRequest struct {
@@ -665,6 +676,153 @@ func (x *BatchResult) GetError() string {
 	return ""
 }
 
+// StreamMessage is one message of a ProcessStream call: a delta while the
+// batch is being processed, then its result, the last message.
+type StreamMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Msg:
+	//
+	//	*StreamMessage_Delta
+	//	*StreamMessage_Result
+	Msg           isStreamMessage_Msg `protobuf_oneof:"msg"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StreamMessage) Reset() {
+	*x = StreamMessage{}
+	mi := &file_stage_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamMessage) ProtoMessage() {}
+
+func (x *StreamMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamMessage.ProtoReflect.Descriptor instead.
+func (*StreamMessage) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *StreamMessage) GetMsg() isStreamMessage_Msg {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+func (x *StreamMessage) GetDelta() *Delta {
+	if x != nil {
+		if x, ok := x.Msg.(*StreamMessage_Delta); ok {
+			return x.Delta
+		}
+	}
+	return nil
+}
+
+func (x *StreamMessage) GetResult() *BatchResult {
+	if x != nil {
+		if x, ok := x.Msg.(*StreamMessage_Result); ok {
+			return x.Result
+		}
+	}
+	return nil
+}
+
+type isStreamMessage_Msg interface {
+	isStreamMessage_Msg()
+}
+
+type StreamMessage_Delta struct {
+	Delta *Delta `protobuf:"bytes,1,opt,name=delta,proto3,oneof"`
+}
+
+type StreamMessage_Result struct {
+	Result *BatchResult `protobuf:"bytes,2,opt,name=result,proto3,oneof"`
+}
+
+func (*StreamMessage_Delta) isStreamMessage_Msg() {}
+
+func (*StreamMessage_Result) isStreamMessage_Msg() {}
+
+// Delta is a piece of partial output for one input event, appended to the
+// earlier deltas of that event; the event's final output replaces them all.
+type Delta struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ID of the input event the text belongs to.
+	EventId       string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Match         string `protobuf:"bytes,2,opt,name=match,proto3" json:"match,omitempty"`
+	Text          string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Delta) Reset() {
+	*x = Delta{}
+	mi := &file_stage_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Delta) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Delta) ProtoMessage() {}
+
+func (x *Delta) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Delta.ProtoReflect.Descriptor instead.
+func (*Delta) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Delta) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *Delta) GetMatch() string {
+	if x != nil {
+		return x.Match
+	}
+	return ""
+}
+
+func (x *Delta) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
 type Event struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Id               string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -689,7 +847,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_stage_proto_msgTypes[13]
+	mi := &file_stage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -701,7 +859,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[13]
+	mi := &file_stage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -714,7 +872,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{13}
+	return file_stage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Event) GetId() string {
@@ -838,7 +996,7 @@ type TeamPlayers struct {
 
 func (x *TeamPlayers) Reset() {
 	*x = TeamPlayers{}
-	mi := &file_stage_proto_msgTypes[14]
+	mi := &file_stage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -850,7 +1008,7 @@ func (x *TeamPlayers) String() string {
 func (*TeamPlayers) ProtoMessage() {}
 
 func (x *TeamPlayers) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[14]
+	mi := &file_stage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -863,7 +1021,7 @@ func (x *TeamPlayers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TeamPlayers.ProtoReflect.Descriptor instead.
 func (*TeamPlayers) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{14}
+	return file_stage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *TeamPlayers) GetPlayers() []string {
@@ -891,7 +1049,7 @@ type MatchInfo struct {
 
 func (x *MatchInfo) Reset() {
 	*x = MatchInfo{}
-	mi := &file_stage_proto_msgTypes[15]
+	mi := &file_stage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +1061,7 @@ func (x *MatchInfo) String() string {
 func (*MatchInfo) ProtoMessage() {}
 
 func (x *MatchInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[15]
+	mi := &file_stage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +1074,7 @@ func (x *MatchInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchInfo.ProtoReflect.Descriptor instead.
 func (*MatchInfo) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{15}
+	return file_stage_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MatchInfo) GetTitle() string {
@@ -1002,7 +1160,7 @@ type Extras struct {
 
 func (x *Extras) Reset() {
 	*x = Extras{}
-	mi := &file_stage_proto_msgTypes[16]
+	mi := &file_stage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1014,7 +1172,7 @@ func (x *Extras) String() string {
 func (*Extras) ProtoMessage() {}
 
 func (x *Extras) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[16]
+	mi := &file_stage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1027,7 +1185,7 @@ func (x *Extras) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Extras.ProtoReflect.Descriptor instead.
 func (*Extras) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{16}
+	return file_stage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Extras) GetWides() int32 {
@@ -1076,7 +1234,7 @@ type Wicket struct {
 
 func (x *Wicket) Reset() {
 	*x = Wicket{}
-	mi := &file_stage_proto_msgTypes[17]
+	mi := &file_stage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1088,7 +1246,7 @@ func (x *Wicket) String() string {
 func (*Wicket) ProtoMessage() {}
 
 func (x *Wicket) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[17]
+	mi := &file_stage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1101,7 +1259,7 @@ func (x *Wicket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Wicket.ProtoReflect.Descriptor instead.
 func (*Wicket) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{17}
+	return file_stage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Wicket) GetKind() string {
@@ -1149,7 +1307,7 @@ type Ball struct {
 
 func (x *Ball) Reset() {
 	*x = Ball{}
-	mi := &file_stage_proto_msgTypes[18]
+	mi := &file_stage_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1161,7 +1319,7 @@ func (x *Ball) String() string {
 func (*Ball) ProtoMessage() {}
 
 func (x *Ball) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[18]
+	mi := &file_stage_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1174,7 +1332,7 @@ func (x *Ball) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ball.ProtoReflect.Descriptor instead.
 func (*Ball) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{18}
+	return file_stage_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Ball) GetInnings() int32 {
@@ -1300,7 +1458,7 @@ type Over struct {
 
 func (x *Over) Reset() {
 	*x = Over{}
-	mi := &file_stage_proto_msgTypes[19]
+	mi := &file_stage_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1312,7 +1470,7 @@ func (x *Over) String() string {
 func (*Over) ProtoMessage() {}
 
 func (x *Over) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[19]
+	mi := &file_stage_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1325,7 +1483,7 @@ func (x *Over) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Over.ProtoReflect.Descriptor instead.
 func (*Over) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{19}
+	return file_stage_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Over) GetInnings() int32 {
@@ -1359,7 +1517,7 @@ type Target struct {
 
 func (x *Target) Reset() {
 	*x = Target{}
-	mi := &file_stage_proto_msgTypes[20]
+	mi := &file_stage_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1371,7 +1529,7 @@ func (x *Target) String() string {
 func (*Target) ProtoMessage() {}
 
 func (x *Target) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[20]
+	mi := &file_stage_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1384,7 +1542,7 @@ func (x *Target) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Target.ProtoReflect.Descriptor instead.
 func (*Target) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{20}
+	return file_stage_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Target) GetRuns() int32 {
@@ -1417,7 +1575,7 @@ type Innings struct {
 
 func (x *Innings) Reset() {
 	*x = Innings{}
-	mi := &file_stage_proto_msgTypes[21]
+	mi := &file_stage_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1429,7 +1587,7 @@ func (x *Innings) String() string {
 func (*Innings) ProtoMessage() {}
 
 func (x *Innings) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[21]
+	mi := &file_stage_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1442,7 +1600,7 @@ func (x *Innings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Innings.ProtoReflect.Descriptor instead.
 func (*Innings) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{21}
+	return file_stage_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Innings) GetNumber() int32 {
@@ -1513,7 +1671,7 @@ type Status struct {
 
 func (x *Status) Reset() {
 	*x = Status{}
-	mi := &file_stage_proto_msgTypes[22]
+	mi := &file_stage_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1525,7 +1683,7 @@ func (x *Status) String() string {
 func (*Status) ProtoMessage() {}
 
 func (x *Status) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[22]
+	mi := &file_stage_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1538,7 +1696,7 @@ func (x *Status) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Status.ProtoReflect.Descriptor instead.
 func (*Status) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{22}
+	return file_stage_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Status) GetState() string {
@@ -1582,7 +1740,7 @@ type Score struct {
 
 func (x *Score) Reset() {
 	*x = Score{}
-	mi := &file_stage_proto_msgTypes[23]
+	mi := &file_stage_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1594,7 +1752,7 @@ func (x *Score) String() string {
 func (*Score) ProtoMessage() {}
 
 func (x *Score) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[23]
+	mi := &file_stage_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1607,7 +1765,7 @@ func (x *Score) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Score.ProtoReflect.Descriptor instead.
 func (*Score) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{23}
+	return file_stage_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Score) GetInnings() int32 {
@@ -1656,7 +1814,7 @@ type Milestone struct {
 
 func (x *Milestone) Reset() {
 	*x = Milestone{}
-	mi := &file_stage_proto_msgTypes[24]
+	mi := &file_stage_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1668,7 +1826,7 @@ func (x *Milestone) String() string {
 func (*Milestone) ProtoMessage() {}
 
 func (x *Milestone) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[24]
+	mi := &file_stage_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1681,7 +1839,7 @@ func (x *Milestone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Milestone.ProtoReflect.Descriptor instead.
 func (*Milestone) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{24}
+	return file_stage_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Milestone) GetKind() string {
@@ -1720,7 +1878,7 @@ type Commentary struct {
 
 func (x *Commentary) Reset() {
 	*x = Commentary{}
-	mi := &file_stage_proto_msgTypes[25]
+	mi := &file_stage_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1732,7 +1890,7 @@ func (x *Commentary) String() string {
 func (*Commentary) ProtoMessage() {}
 
 func (x *Commentary) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[25]
+	mi := &file_stage_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1745,7 +1903,7 @@ func (x *Commentary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Commentary.ProtoReflect.Descriptor instead.
 func (*Commentary) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{25}
+	return file_stage_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Commentary) GetText() string {
@@ -1808,7 +1966,7 @@ type Scorecard struct {
 
 func (x *Scorecard) Reset() {
 	*x = Scorecard{}
-	mi := &file_stage_proto_msgTypes[26]
+	mi := &file_stage_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1820,7 +1978,7 @@ func (x *Scorecard) String() string {
 func (*Scorecard) ProtoMessage() {}
 
 func (x *Scorecard) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[26]
+	mi := &file_stage_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1833,7 +1991,7 @@ func (x *Scorecard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Scorecard.ProtoReflect.Descriptor instead.
 func (*Scorecard) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{26}
+	return file_stage_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Scorecard) GetInnings() []*InningsCard {
@@ -1883,7 +2041,7 @@ type InningsCard struct {
 
 func (x *InningsCard) Reset() {
 	*x = InningsCard{}
-	mi := &file_stage_proto_msgTypes[27]
+	mi := &file_stage_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1895,7 +2053,7 @@ func (x *InningsCard) String() string {
 func (*InningsCard) ProtoMessage() {}
 
 func (x *InningsCard) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[27]
+	mi := &file_stage_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1908,7 +2066,7 @@ func (x *InningsCard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InningsCard.ProtoReflect.Descriptor instead.
 func (*InningsCard) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{27}
+	return file_stage_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *InningsCard) GetNumber() int32 {
@@ -2055,7 +2213,7 @@ type BatterCard struct {
 
 func (x *BatterCard) Reset() {
 	*x = BatterCard{}
-	mi := &file_stage_proto_msgTypes[28]
+	mi := &file_stage_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2067,7 +2225,7 @@ func (x *BatterCard) String() string {
 func (*BatterCard) ProtoMessage() {}
 
 func (x *BatterCard) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[28]
+	mi := &file_stage_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2080,7 +2238,7 @@ func (x *BatterCard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatterCard.ProtoReflect.Descriptor instead.
 func (*BatterCard) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{28}
+	return file_stage_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *BatterCard) GetName() string {
@@ -2169,7 +2327,7 @@ type BowlerCard struct {
 
 func (x *BowlerCard) Reset() {
 	*x = BowlerCard{}
-	mi := &file_stage_proto_msgTypes[29]
+	mi := &file_stage_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2181,7 +2339,7 @@ func (x *BowlerCard) String() string {
 func (*BowlerCard) ProtoMessage() {}
 
 func (x *BowlerCard) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[29]
+	mi := &file_stage_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2194,7 +2352,7 @@ func (x *BowlerCard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BowlerCard.ProtoReflect.Descriptor instead.
 func (*BowlerCard) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{29}
+	return file_stage_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *BowlerCard) GetName() string {
@@ -2265,7 +2423,7 @@ type FallOfWicket struct {
 
 func (x *FallOfWicket) Reset() {
 	*x = FallOfWicket{}
-	mi := &file_stage_proto_msgTypes[30]
+	mi := &file_stage_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2277,7 +2435,7 @@ func (x *FallOfWicket) String() string {
 func (*FallOfWicket) ProtoMessage() {}
 
 func (x *FallOfWicket) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[30]
+	mi := &file_stage_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2290,7 +2448,7 @@ func (x *FallOfWicket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FallOfWicket.ProtoReflect.Descriptor instead.
 func (*FallOfWicket) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{30}
+	return file_stage_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *FallOfWicket) GetRuns() int32 {
@@ -2332,7 +2490,7 @@ type Partnership struct {
 
 func (x *Partnership) Reset() {
 	*x = Partnership{}
-	mi := &file_stage_proto_msgTypes[31]
+	mi := &file_stage_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2344,7 +2502,7 @@ func (x *Partnership) String() string {
 func (*Partnership) ProtoMessage() {}
 
 func (x *Partnership) ProtoReflect() protoreflect.Message {
-	mi := &file_stage_proto_msgTypes[31]
+	mi := &file_stage_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2357,7 +2515,7 @@ func (x *Partnership) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partnership.ProtoReflect.Descriptor instead.
 func (*Partnership) Descriptor() ([]byte, []int) {
-	return file_stage_proto_rawDescGZIP(), []int{31}
+	return file_stage_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Partnership) GetRuns() int32 {
@@ -2400,12 +2558,13 @@ const file_stage_proto_rawDesc = "" +
 	"\rDeleteRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\"\x10\n" +
 	"\x0eDeleteResponse\"\x11\n" +
-	"\x0fDescribeRequest\"\x82\x01\n" +
+	"\x0fDescribeRequest\"\xa6\x01\n" +
 	"\vDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12#\n" +
 	"\rconfig_schema\x18\x03 \x01(\tR\fconfigSchema\x12 \n" +
-	"\vdescription\x18\x04 \x01(\tR\vdescription\"z\n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\"\n" +
+	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\"z\n" +
 	"\x10ConfigureRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
 	"configJson\x12\x1d\n" +
@@ -2422,7 +2581,15 @@ const file_stage_proto_rawDesc = "" +
 	"\vBatchResult\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x123\n" +
 	"\aresults\x18\x02 \x03(\v2\x19.ballcast.stage.v1.ResultR\aresults\x12\x14\n" +
-	"\x05error\x18\x03 \x01(\tR\x05error\"\x9b\x05\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\"\x82\x01\n" +
+	"\rStreamMessage\x120\n" +
+	"\x05delta\x18\x01 \x01(\v2\x18.ballcast.stage.v1.DeltaH\x00R\x05delta\x128\n" +
+	"\x06result\x18\x02 \x01(\v2\x1e.ballcast.stage.v1.BatchResultH\x00R\x06resultB\x05\n" +
+	"\x03msg\"L\n" +
+	"\x05Delta\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
+	"\x05match\x18\x02 \x01(\tR\x05match\x12\x12\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\"\x9b\x05\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05match\x18\x02 \x01(\tR\x05match\x12\x10\n" +
@@ -2595,12 +2762,13 @@ const file_stage_proto_rawDesc = "" +
 	"\vPartnership\x12\x12\n" +
 	"\x04runs\x18\x01 \x01(\x05R\x04runs\x12\x14\n" +
 	"\x05balls\x18\x02 \x01(\x05R\x05balls\x12\x18\n" +
-	"\abatters\x18\x03 \x03(\tR\abatters2\xbc\x02\n" +
+	"\abatters\x18\x03 \x03(\tR\abatters2\x8b\x03\n" +
 	"\x05Stage\x12N\n" +
 	"\bDescribe\x12\".ballcast.stage.v1.DescribeRequest\x1a\x1e.ballcast.stage.v1.Description\x12V\n" +
 	"\tConfigure\x12#.ballcast.stage.v1.ConfigureRequest\x1a$.ballcast.stage.v1.ConfigureResponse\x12C\n" +
 	"\aProcess\x12\x18.ballcast.stage.v1.Batch\x1a\x1e.ballcast.stage.v1.BatchResult\x12F\n" +
-	"\x06Stream\x12\x18.ballcast.stage.v1.Batch\x1a\x1e.ballcast.stage.v1.BatchResult(\x010\x012\xe7\x01\n" +
+	"\x06Stream\x12\x18.ballcast.stage.v1.Batch\x1a\x1e.ballcast.stage.v1.BatchResult(\x010\x01\x12M\n" +
+	"\rProcessStream\x12\x18.ballcast.stage.v1.Batch\x1a .ballcast.stage.v1.StreamMessage0\x012\xe7\x01\n" +
 	"\n" +
 	"StateStore\x12D\n" +
 	"\x03Get\x12\x1d.ballcast.stage.v1.GetRequest\x1a\x1e.ballcast.stage.v1.GetResponse\x12D\n" +
@@ -2619,7 +2787,7 @@ func file_stage_proto_rawDescGZIP() []byte {
 	return file_stage_proto_rawDescData
 }
 
-var file_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_stage_proto_goTypes = []any{
 	(*GetRequest)(nil),        // 0: ballcast.stage.v1.GetRequest
 	(*GetResponse)(nil),       // 1: ballcast.stage.v1.GetResponse
@@ -2634,71 +2802,77 @@ var file_stage_proto_goTypes = []any{
 	(*Batch)(nil),             // 10: ballcast.stage.v1.Batch
 	(*Result)(nil),            // 11: ballcast.stage.v1.Result
 	(*BatchResult)(nil),       // 12: ballcast.stage.v1.BatchResult
-	(*Event)(nil),             // 13: ballcast.stage.v1.Event
-	(*TeamPlayers)(nil),       // 14: ballcast.stage.v1.TeamPlayers
-	(*MatchInfo)(nil),         // 15: ballcast.stage.v1.MatchInfo
-	(*Extras)(nil),            // 16: ballcast.stage.v1.Extras
-	(*Wicket)(nil),            // 17: ballcast.stage.v1.Wicket
-	(*Ball)(nil),              // 18: ballcast.stage.v1.Ball
-	(*Over)(nil),              // 19: ballcast.stage.v1.Over
-	(*Target)(nil),            // 20: ballcast.stage.v1.Target
-	(*Innings)(nil),           // 21: ballcast.stage.v1.Innings
-	(*Status)(nil),            // 22: ballcast.stage.v1.Status
-	(*Score)(nil),             // 23: ballcast.stage.v1.Score
-	(*Milestone)(nil),         // 24: ballcast.stage.v1.Milestone
-	(*Commentary)(nil),        // 25: ballcast.stage.v1.Commentary
-	(*Scorecard)(nil),         // 26: ballcast.stage.v1.Scorecard
-	(*InningsCard)(nil),       // 27: ballcast.stage.v1.InningsCard
-	(*BatterCard)(nil),        // 28: ballcast.stage.v1.BatterCard
-	(*BowlerCard)(nil),        // 29: ballcast.stage.v1.BowlerCard
-	(*FallOfWicket)(nil),      // 30: ballcast.stage.v1.FallOfWicket
-	(*Partnership)(nil),       // 31: ballcast.stage.v1.Partnership
-	nil,                       // 32: ballcast.stage.v1.MatchInfo.PlayersEntry
+	(*StreamMessage)(nil),     // 13: ballcast.stage.v1.StreamMessage
+	(*Delta)(nil),             // 14: ballcast.stage.v1.Delta
+	(*Event)(nil),             // 15: ballcast.stage.v1.Event
+	(*TeamPlayers)(nil),       // 16: ballcast.stage.v1.TeamPlayers
+	(*MatchInfo)(nil),         // 17: ballcast.stage.v1.MatchInfo
+	(*Extras)(nil),            // 18: ballcast.stage.v1.Extras
+	(*Wicket)(nil),            // 19: ballcast.stage.v1.Wicket
+	(*Ball)(nil),              // 20: ballcast.stage.v1.Ball
+	(*Over)(nil),              // 21: ballcast.stage.v1.Over
+	(*Target)(nil),            // 22: ballcast.stage.v1.Target
+	(*Innings)(nil),           // 23: ballcast.stage.v1.Innings
+	(*Status)(nil),            // 24: ballcast.stage.v1.Status
+	(*Score)(nil),             // 25: ballcast.stage.v1.Score
+	(*Milestone)(nil),         // 26: ballcast.stage.v1.Milestone
+	(*Commentary)(nil),        // 27: ballcast.stage.v1.Commentary
+	(*Scorecard)(nil),         // 28: ballcast.stage.v1.Scorecard
+	(*InningsCard)(nil),       // 29: ballcast.stage.v1.InningsCard
+	(*BatterCard)(nil),        // 30: ballcast.stage.v1.BatterCard
+	(*BowlerCard)(nil),        // 31: ballcast.stage.v1.BowlerCard
+	(*FallOfWicket)(nil),      // 32: ballcast.stage.v1.FallOfWicket
+	(*Partnership)(nil),       // 33: ballcast.stage.v1.Partnership
+	nil,                       // 34: ballcast.stage.v1.MatchInfo.PlayersEntry
 }
 var file_stage_proto_depIdxs = []int32{
-	13, // 0: ballcast.stage.v1.Batch.events:type_name -> ballcast.stage.v1.Event
-	13, // 1: ballcast.stage.v1.Result.events:type_name -> ballcast.stage.v1.Event
+	15, // 0: ballcast.stage.v1.Batch.events:type_name -> ballcast.stage.v1.Event
+	15, // 1: ballcast.stage.v1.Result.events:type_name -> ballcast.stage.v1.Event
 	11, // 2: ballcast.stage.v1.BatchResult.results:type_name -> ballcast.stage.v1.Result
-	15, // 3: ballcast.stage.v1.Event.info:type_name -> ballcast.stage.v1.MatchInfo
-	18, // 4: ballcast.stage.v1.Event.ball:type_name -> ballcast.stage.v1.Ball
-	19, // 5: ballcast.stage.v1.Event.over:type_name -> ballcast.stage.v1.Over
-	21, // 6: ballcast.stage.v1.Event.innings:type_name -> ballcast.stage.v1.Innings
-	22, // 7: ballcast.stage.v1.Event.status:type_name -> ballcast.stage.v1.Status
-	23, // 8: ballcast.stage.v1.Event.score:type_name -> ballcast.stage.v1.Score
-	24, // 9: ballcast.stage.v1.Event.milestone:type_name -> ballcast.stage.v1.Milestone
-	26, // 10: ballcast.stage.v1.Event.scorecard:type_name -> ballcast.stage.v1.Scorecard
-	25, // 11: ballcast.stage.v1.Event.commentary:type_name -> ballcast.stage.v1.Commentary
-	32, // 12: ballcast.stage.v1.MatchInfo.players:type_name -> ballcast.stage.v1.MatchInfo.PlayersEntry
-	16, // 13: ballcast.stage.v1.Ball.extras:type_name -> ballcast.stage.v1.Extras
-	17, // 14: ballcast.stage.v1.Ball.wickets:type_name -> ballcast.stage.v1.Wicket
-	20, // 15: ballcast.stage.v1.Innings.target:type_name -> ballcast.stage.v1.Target
-	27, // 16: ballcast.stage.v1.Scorecard.innings:type_name -> ballcast.stage.v1.InningsCard
-	16, // 17: ballcast.stage.v1.InningsCard.extras:type_name -> ballcast.stage.v1.Extras
-	20, // 18: ballcast.stage.v1.InningsCard.target:type_name -> ballcast.stage.v1.Target
-	28, // 19: ballcast.stage.v1.InningsCard.batters:type_name -> ballcast.stage.v1.BatterCard
-	29, // 20: ballcast.stage.v1.InningsCard.bowlers:type_name -> ballcast.stage.v1.BowlerCard
-	30, // 21: ballcast.stage.v1.InningsCard.fall_of_wickets:type_name -> ballcast.stage.v1.FallOfWicket
-	31, // 22: ballcast.stage.v1.InningsCard.partnership:type_name -> ballcast.stage.v1.Partnership
-	14, // 23: ballcast.stage.v1.MatchInfo.PlayersEntry.value:type_name -> ballcast.stage.v1.TeamPlayers
-	6,  // 24: ballcast.stage.v1.Stage.Describe:input_type -> ballcast.stage.v1.DescribeRequest
-	8,  // 25: ballcast.stage.v1.Stage.Configure:input_type -> ballcast.stage.v1.ConfigureRequest
-	10, // 26: ballcast.stage.v1.Stage.Process:input_type -> ballcast.stage.v1.Batch
-	10, // 27: ballcast.stage.v1.Stage.Stream:input_type -> ballcast.stage.v1.Batch
-	0,  // 28: ballcast.stage.v1.StateStore.Get:input_type -> ballcast.stage.v1.GetRequest
-	2,  // 29: ballcast.stage.v1.StateStore.Put:input_type -> ballcast.stage.v1.PutRequest
-	4,  // 30: ballcast.stage.v1.StateStore.Delete:input_type -> ballcast.stage.v1.DeleteRequest
-	7,  // 31: ballcast.stage.v1.Stage.Describe:output_type -> ballcast.stage.v1.Description
-	9,  // 32: ballcast.stage.v1.Stage.Configure:output_type -> ballcast.stage.v1.ConfigureResponse
-	12, // 33: ballcast.stage.v1.Stage.Process:output_type -> ballcast.stage.v1.BatchResult
-	12, // 34: ballcast.stage.v1.Stage.Stream:output_type -> ballcast.stage.v1.BatchResult
-	1,  // 35: ballcast.stage.v1.StateStore.Get:output_type -> ballcast.stage.v1.GetResponse
-	3,  // 36: ballcast.stage.v1.StateStore.Put:output_type -> ballcast.stage.v1.PutResponse
-	5,  // 37: ballcast.stage.v1.StateStore.Delete:output_type -> ballcast.stage.v1.DeleteResponse
-	31, // [31:38] is the sub-list for method output_type
-	24, // [24:31] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	14, // 3: ballcast.stage.v1.StreamMessage.delta:type_name -> ballcast.stage.v1.Delta
+	12, // 4: ballcast.stage.v1.StreamMessage.result:type_name -> ballcast.stage.v1.BatchResult
+	17, // 5: ballcast.stage.v1.Event.info:type_name -> ballcast.stage.v1.MatchInfo
+	20, // 6: ballcast.stage.v1.Event.ball:type_name -> ballcast.stage.v1.Ball
+	21, // 7: ballcast.stage.v1.Event.over:type_name -> ballcast.stage.v1.Over
+	23, // 8: ballcast.stage.v1.Event.innings:type_name -> ballcast.stage.v1.Innings
+	24, // 9: ballcast.stage.v1.Event.status:type_name -> ballcast.stage.v1.Status
+	25, // 10: ballcast.stage.v1.Event.score:type_name -> ballcast.stage.v1.Score
+	26, // 11: ballcast.stage.v1.Event.milestone:type_name -> ballcast.stage.v1.Milestone
+	28, // 12: ballcast.stage.v1.Event.scorecard:type_name -> ballcast.stage.v1.Scorecard
+	27, // 13: ballcast.stage.v1.Event.commentary:type_name -> ballcast.stage.v1.Commentary
+	34, // 14: ballcast.stage.v1.MatchInfo.players:type_name -> ballcast.stage.v1.MatchInfo.PlayersEntry
+	18, // 15: ballcast.stage.v1.Ball.extras:type_name -> ballcast.stage.v1.Extras
+	19, // 16: ballcast.stage.v1.Ball.wickets:type_name -> ballcast.stage.v1.Wicket
+	22, // 17: ballcast.stage.v1.Innings.target:type_name -> ballcast.stage.v1.Target
+	29, // 18: ballcast.stage.v1.Scorecard.innings:type_name -> ballcast.stage.v1.InningsCard
+	18, // 19: ballcast.stage.v1.InningsCard.extras:type_name -> ballcast.stage.v1.Extras
+	22, // 20: ballcast.stage.v1.InningsCard.target:type_name -> ballcast.stage.v1.Target
+	30, // 21: ballcast.stage.v1.InningsCard.batters:type_name -> ballcast.stage.v1.BatterCard
+	31, // 22: ballcast.stage.v1.InningsCard.bowlers:type_name -> ballcast.stage.v1.BowlerCard
+	32, // 23: ballcast.stage.v1.InningsCard.fall_of_wickets:type_name -> ballcast.stage.v1.FallOfWicket
+	33, // 24: ballcast.stage.v1.InningsCard.partnership:type_name -> ballcast.stage.v1.Partnership
+	16, // 25: ballcast.stage.v1.MatchInfo.PlayersEntry.value:type_name -> ballcast.stage.v1.TeamPlayers
+	6,  // 26: ballcast.stage.v1.Stage.Describe:input_type -> ballcast.stage.v1.DescribeRequest
+	8,  // 27: ballcast.stage.v1.Stage.Configure:input_type -> ballcast.stage.v1.ConfigureRequest
+	10, // 28: ballcast.stage.v1.Stage.Process:input_type -> ballcast.stage.v1.Batch
+	10, // 29: ballcast.stage.v1.Stage.Stream:input_type -> ballcast.stage.v1.Batch
+	10, // 30: ballcast.stage.v1.Stage.ProcessStream:input_type -> ballcast.stage.v1.Batch
+	0,  // 31: ballcast.stage.v1.StateStore.Get:input_type -> ballcast.stage.v1.GetRequest
+	2,  // 32: ballcast.stage.v1.StateStore.Put:input_type -> ballcast.stage.v1.PutRequest
+	4,  // 33: ballcast.stage.v1.StateStore.Delete:input_type -> ballcast.stage.v1.DeleteRequest
+	7,  // 34: ballcast.stage.v1.Stage.Describe:output_type -> ballcast.stage.v1.Description
+	9,  // 35: ballcast.stage.v1.Stage.Configure:output_type -> ballcast.stage.v1.ConfigureResponse
+	12, // 36: ballcast.stage.v1.Stage.Process:output_type -> ballcast.stage.v1.BatchResult
+	12, // 37: ballcast.stage.v1.Stage.Stream:output_type -> ballcast.stage.v1.BatchResult
+	13, // 38: ballcast.stage.v1.Stage.ProcessStream:output_type -> ballcast.stage.v1.StreamMessage
+	1,  // 39: ballcast.stage.v1.StateStore.Get:output_type -> ballcast.stage.v1.GetResponse
+	3,  // 40: ballcast.stage.v1.StateStore.Put:output_type -> ballcast.stage.v1.PutResponse
+	5,  // 41: ballcast.stage.v1.StateStore.Delete:output_type -> ballcast.stage.v1.DeleteResponse
+	34, // [34:42] is the sub-list for method output_type
+	26, // [26:34] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_stage_proto_init() }
@@ -2706,13 +2880,17 @@ func file_stage_proto_init() {
 	if File_stage_proto != nil {
 		return
 	}
+	file_stage_proto_msgTypes[13].OneofWrappers = []any{
+		(*StreamMessage_Delta)(nil),
+		(*StreamMessage_Result)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stage_proto_rawDesc), len(file_stage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   33,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

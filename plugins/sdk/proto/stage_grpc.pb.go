@@ -26,10 +26,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Stage_Describe_FullMethodName  = "/ballcast.stage.v1.Stage/Describe"
-	Stage_Configure_FullMethodName = "/ballcast.stage.v1.Stage/Configure"
-	Stage_Process_FullMethodName   = "/ballcast.stage.v1.Stage/Process"
-	Stage_Stream_FullMethodName    = "/ballcast.stage.v1.Stage/Stream"
+	Stage_Describe_FullMethodName      = "/ballcast.stage.v1.Stage/Describe"
+	Stage_Configure_FullMethodName     = "/ballcast.stage.v1.Stage/Configure"
+	Stage_Process_FullMethodName       = "/ballcast.stage.v1.Stage/Process"
+	Stage_Stream_FullMethodName        = "/ballcast.stage.v1.Stage/Stream"
+	Stage_ProcessStream_FullMethodName = "/ballcast.stage.v1.Stage/ProcessStream"
 )
 
 // StageClient is the client API for Stage service.
@@ -43,6 +44,10 @@ type StageClient interface {
 	// Stream handles batches in order: one BatchResult per Batch, same id,
 	// in the order the batches were sent.
 	Stream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Batch, BatchResult], error)
+	// ProcessStream handles one batch of a plugin that streams partial
+	// output (Description.capabilities holds "stream"): any number of
+	// deltas, then exactly one result, which ends the call.
+	ProcessStream(ctx context.Context, in *Batch, opts ...grpc.CallOption) (grpc.ServerStreamingClient[StreamMessage], error)
 }
 
 type stageClient struct {
@@ -96,6 +101,25 @@ func (c *stageClient) Stream(ctx context.Context, opts ...grpc.CallOption) (grpc
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Stage_StreamClient = grpc.BidiStreamingClient[Batch, BatchResult]
 
+func (c *stageClient) ProcessStream(ctx context.Context, in *Batch, opts ...grpc.CallOption) (grpc.ServerStreamingClient[StreamMessage], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Stage_ServiceDesc.Streams[1], Stage_ProcessStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[Batch, StreamMessage]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Stage_ProcessStreamClient = grpc.ServerStreamingClient[StreamMessage]
+
 // StageServer is the server API for Stage service.
 // All implementations must embed UnimplementedStageServer
 // for forward compatibility.
@@ -107,6 +131,10 @@ type StageServer interface {
 	// Stream handles batches in order: one BatchResult per Batch, same id,
 	// in the order the batches were sent.
 	Stream(grpc.BidiStreamingServer[Batch, BatchResult]) error
+	// ProcessStream handles one batch of a plugin that streams partial
+	// output (Description.capabilities holds "stream"): any number of
+	// deltas, then exactly one result, which ends the call.
+	ProcessStream(*Batch, grpc.ServerStreamingServer[StreamMessage]) error
 	mustEmbedUnimplementedStageServer()
 }
 
@@ -128,6 +156,9 @@ func (UnimplementedStageServer) Process(context.Context, *Batch) (*BatchResult, 
 }
 func (UnimplementedStageServer) Stream(grpc.BidiStreamingServer[Batch, BatchResult]) error {
 	return status.Error(codes.Unimplemented, "method Stream not implemented")
+}
+func (UnimplementedStageServer) ProcessStream(*Batch, grpc.ServerStreamingServer[StreamMessage]) error {
+	return status.Error(codes.Unimplemented, "method ProcessStream not implemented")
 }
 func (UnimplementedStageServer) mustEmbedUnimplementedStageServer() {}
 func (UnimplementedStageServer) testEmbeddedByValue()               {}
@@ -211,6 +242,17 @@ func _Stage_Stream_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Stage_StreamServer = grpc.BidiStreamingServer[Batch, BatchResult]
 
+func _Stage_ProcessStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(Batch)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(StageServer).ProcessStream(m, &grpc.GenericServerStream[Batch, StreamMessage]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Stage_ProcessStreamServer = grpc.ServerStreamingServer[StreamMessage]
+
 // Stage_ServiceDesc is the grpc.ServiceDesc for Stage service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -237,6 +279,11 @@ var Stage_ServiceDesc = grpc.ServiceDesc{
 			Handler:       _Stage_Stream_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
+		},
+		{
+			StreamName:    "ProcessStream",
+			Handler:       _Stage_ProcessStream_Handler,
+			ServerStreams: true,
 		},
 	},
 	Metadata: "stage.proto",
