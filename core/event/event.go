@@ -65,6 +65,7 @@ type Event struct {
 	Score      *Score
 	Milestone  *Milestone
 	Scorecard  *Scorecard  // added by the stats stage
+	Situation  *Situation  // added by the stats stage
 	Commentary *Commentary // added by the commentary stage
 }
 
@@ -213,11 +214,19 @@ type Score struct {
 	Balls   int // legal balls bowled in the innings
 }
 
-// Milestone is a notable achievement, e.g. a batter's fifty.
+// Milestone is a notable achievement, e.g. a batter's fifty. In a
+// Situation it is also one close at hand, with Need set.
 type Milestone struct {
-	Kind   string // "batter_50", "batter_100", "bowler_3w", "bowler_5w", "team_100", "partnership_50", ...
-	Player string
-	Value  int
+	Kind   string // "batter_50", "batter_100", "bowler_3w", "bowler_5w", "team_100", "partnership_50", "hat_trick", "target", ...
+	Player string // the batter, bowler, first partner, or the team
+	Value  int    // the threshold: 50 runs, 3 wickets, ...
+
+	Partner string // a stand's other batter
+	Runs    int    // the batter's, team's or stand's runs; a bowler's runs conceded
+	Balls   int    // balls faced (batter, stand) or bowled (bowler)
+	Wickets int    // a bowler's wickets
+	Need    int    // runs or wickets still needed; 0 once reached
+	New     bool   // Need: this event brought the milestone close
 }
 
 // Commentary is a line of commentary on an event.

@@ -841,6 +841,7 @@ type Event struct {
 	Milestone        *Milestone             `protobuf:"bytes,16,opt,name=milestone,proto3" json:"milestone,omitempty"`
 	Scorecard        *Scorecard             `protobuf:"bytes,17,opt,name=scorecard,proto3" json:"scorecard,omitempty"`
 	Commentary       *Commentary            `protobuf:"bytes,18,opt,name=commentary,proto3" json:"commentary,omitempty"`
+	Situation        *Situation             `protobuf:"bytes,19,opt,name=situation,proto3" json:"situation,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -983,6 +984,13 @@ func (x *Event) GetScorecard() *Scorecard {
 func (x *Event) GetCommentary() *Commentary {
 	if x != nil {
 		return x.Commentary
+	}
+	return nil
+}
+
+func (x *Event) GetSituation() *Situation {
+	if x != nil {
+		return x.Situation
 	}
 	return nil
 }
@@ -1808,6 +1816,12 @@ type Milestone struct {
 	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	Player        string                 `protobuf:"bytes,2,opt,name=player,proto3" json:"player,omitempty"`
 	Value         int32                  `protobuf:"varint,3,opt,name=value,proto3" json:"value,omitempty"`
+	Partner       string                 `protobuf:"bytes,4,opt,name=partner,proto3" json:"partner,omitempty"`
+	Runs          int32                  `protobuf:"varint,5,opt,name=runs,proto3" json:"runs,omitempty"`
+	Balls         int32                  `protobuf:"varint,6,opt,name=balls,proto3" json:"balls,omitempty"`
+	Wickets       int32                  `protobuf:"varint,7,opt,name=wickets,proto3" json:"wickets,omitempty"`
+	Need          int32                  `protobuf:"varint,8,opt,name=need,proto3" json:"need,omitempty"`
+	New           bool                   `protobuf:"varint,9,opt,name=new,proto3" json:"new,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1861,6 +1875,48 @@ func (x *Milestone) GetValue() int32 {
 		return x.Value
 	}
 	return 0
+}
+
+func (x *Milestone) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+func (x *Milestone) GetRuns() int32 {
+	if x != nil {
+		return x.Runs
+	}
+	return 0
+}
+
+func (x *Milestone) GetBalls() int32 {
+	if x != nil {
+		return x.Balls
+	}
+	return 0
+}
+
+func (x *Milestone) GetWickets() int32 {
+	if x != nil {
+		return x.Wickets
+	}
+	return 0
+}
+
+func (x *Milestone) GetNeed() int32 {
+	if x != nil {
+		return x.Need
+	}
+	return 0
+}
+
+func (x *Milestone) GetNew() bool {
+	if x != nil {
+		return x.New
+	}
+	return false
 }
 
 type Commentary struct {
@@ -2539,6 +2595,996 @@ func (x *Partnership) GetBatters() []string {
 	return nil
 }
 
+// Situation is what a commentator knows beyond the scorecard (see
+// core/event.Situation), added by the stats stage.
+type Situation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Innings       int32                  `protobuf:"varint,1,opt,name=innings,proto3" json:"innings,omitempty"`
+	Phase         *Phase                 `protobuf:"bytes,2,opt,name=phase,proto3" json:"phase,omitempty"`
+	Chase         *Chase                 `protobuf:"bytes,3,opt,name=chase,proto3" json:"chase,omitempty"`
+	Momentum      *Momentum              `protobuf:"bytes,4,opt,name=momentum,proto3" json:"momentum,omitempty"`
+	Partnership   *Partnership           `protobuf:"bytes,5,opt,name=partnership,proto3" json:"partnership,omitempty"`
+	Milestones    []*Milestone           `protobuf:"bytes,6,rep,name=milestones,proto3" json:"milestones,omitempty"`
+	Near          []*Milestone           `protobuf:"bytes,7,rep,name=near,proto3" json:"near,omitempty"`
+	HatTrickBall  bool                   `protobuf:"varint,8,opt,name=hat_trick_ball,json=hatTrickBall,proto3" json:"hat_trick_ball,omitempty"`
+	OnHatTrick    string                 `protobuf:"bytes,9,opt,name=on_hat_trick,json=onHatTrick,proto3" json:"on_hat_trick,omitempty"`
+	Records       []*Record              `protobuf:"bytes,10,rep,name=records,proto3" json:"records,omitempty"`
+	Over          *OverSummary           `protobuf:"bytes,11,opt,name=over,proto3" json:"over,omitempty"`
+	InningsEnd    *InningsSummary        `protobuf:"bytes,12,opt,name=innings_end,json=inningsEnd,proto3" json:"innings_end,omitempty"`
+	Result        *MatchResult           `protobuf:"bytes,13,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Situation) Reset() {
+	*x = Situation{}
+	mi := &file_stage_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Situation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Situation) ProtoMessage() {}
+
+func (x *Situation) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Situation.ProtoReflect.Descriptor instead.
+func (*Situation) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *Situation) GetInnings() int32 {
+	if x != nil {
+		return x.Innings
+	}
+	return 0
+}
+
+func (x *Situation) GetPhase() *Phase {
+	if x != nil {
+		return x.Phase
+	}
+	return nil
+}
+
+func (x *Situation) GetChase() *Chase {
+	if x != nil {
+		return x.Chase
+	}
+	return nil
+}
+
+func (x *Situation) GetMomentum() *Momentum {
+	if x != nil {
+		return x.Momentum
+	}
+	return nil
+}
+
+func (x *Situation) GetPartnership() *Partnership {
+	if x != nil {
+		return x.Partnership
+	}
+	return nil
+}
+
+func (x *Situation) GetMilestones() []*Milestone {
+	if x != nil {
+		return x.Milestones
+	}
+	return nil
+}
+
+func (x *Situation) GetNear() []*Milestone {
+	if x != nil {
+		return x.Near
+	}
+	return nil
+}
+
+func (x *Situation) GetHatTrickBall() bool {
+	if x != nil {
+		return x.HatTrickBall
+	}
+	return false
+}
+
+func (x *Situation) GetOnHatTrick() string {
+	if x != nil {
+		return x.OnHatTrick
+	}
+	return ""
+}
+
+func (x *Situation) GetRecords() []*Record {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *Situation) GetOver() *OverSummary {
+	if x != nil {
+		return x.Over
+	}
+	return nil
+}
+
+func (x *Situation) GetInningsEnd() *InningsSummary {
+	if x != nil {
+		return x.InningsEnd
+	}
+	return nil
+}
+
+func (x *Situation) GetResult() *MatchResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+type Phase struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Over          int32                  `protobuf:"varint,2,opt,name=over,proto3" json:"over,omitempty"`
+	Changed       bool                   `protobuf:"varint,3,opt,name=changed,proto3" json:"changed,omitempty"`
+	Day           int32                  `protobuf:"varint,4,opt,name=day,proto3" json:"day,omitempty"`
+	Session       int32                  `protobuf:"varint,5,opt,name=session,proto3" json:"session,omitempty"`
+	Estimated     bool                   `protobuf:"varint,6,opt,name=estimated,proto3" json:"estimated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Phase) Reset() {
+	*x = Phase{}
+	mi := &file_stage_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Phase) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Phase) ProtoMessage() {}
+
+func (x *Phase) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Phase.ProtoReflect.Descriptor instead.
+func (*Phase) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *Phase) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Phase) GetOver() int32 {
+	if x != nil {
+		return x.Over
+	}
+	return 0
+}
+
+func (x *Phase) GetChanged() bool {
+	if x != nil {
+		return x.Changed
+	}
+	return false
+}
+
+func (x *Phase) GetDay() int32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
+func (x *Phase) GetSession() int32 {
+	if x != nil {
+		return x.Session
+	}
+	return 0
+}
+
+func (x *Phase) GetEstimated() bool {
+	if x != nil {
+		return x.Estimated
+	}
+	return false
+}
+
+type Chase struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Target        int32                  `protobuf:"varint,1,opt,name=target,proto3" json:"target,omitempty"`
+	RunsNeeded    int32                  `protobuf:"varint,2,opt,name=runs_needed,json=runsNeeded,proto3" json:"runs_needed,omitempty"`
+	BallsLeft     int32                  `protobuf:"varint,3,opt,name=balls_left,json=ballsLeft,proto3" json:"balls_left,omitempty"`
+	RequiredRate  float64                `protobuf:"fixed64,4,opt,name=required_rate,json=requiredRate,proto3" json:"required_rate,omitempty"`
+	CurrentRate   float64                `protobuf:"fixed64,5,opt,name=current_rate,json=currentRate,proto3" json:"current_rate,omitempty"`
+	WicketsLeft   int32                  `protobuf:"varint,6,opt,name=wickets_left,json=wicketsLeft,proto3" json:"wickets_left,omitempty"`
+	Pressure      string                 `protobuf:"bytes,7,opt,name=pressure,proto3" json:"pressure,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Chase) Reset() {
+	*x = Chase{}
+	mi := &file_stage_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Chase) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Chase) ProtoMessage() {}
+
+func (x *Chase) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Chase.ProtoReflect.Descriptor instead.
+func (*Chase) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *Chase) GetTarget() int32 {
+	if x != nil {
+		return x.Target
+	}
+	return 0
+}
+
+func (x *Chase) GetRunsNeeded() int32 {
+	if x != nil {
+		return x.RunsNeeded
+	}
+	return 0
+}
+
+func (x *Chase) GetBallsLeft() int32 {
+	if x != nil {
+		return x.BallsLeft
+	}
+	return 0
+}
+
+func (x *Chase) GetRequiredRate() float64 {
+	if x != nil {
+		return x.RequiredRate
+	}
+	return 0
+}
+
+func (x *Chase) GetCurrentRate() float64 {
+	if x != nil {
+		return x.CurrentRate
+	}
+	return 0
+}
+
+func (x *Chase) GetWicketsLeft() int32 {
+	if x != nil {
+		return x.WicketsLeft
+	}
+	return 0
+}
+
+func (x *Chase) GetPressure() string {
+	if x != nil {
+		return x.Pressure
+	}
+	return ""
+}
+
+type Momentum struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Last3              *Spell                 `protobuf:"bytes,1,opt,name=last3,proto3" json:"last3,omitempty"`
+	Last5              *Spell                 `protobuf:"bytes,2,opt,name=last5,proto3" json:"last5,omitempty"`
+	DotStreak          int32                  `protobuf:"varint,3,opt,name=dot_streak,json=dotStreak,proto3" json:"dot_streak,omitempty"`
+	BallsSinceBoundary int32                  `protobuf:"varint,4,opt,name=balls_since_boundary,json=ballsSinceBoundary,proto3" json:"balls_since_boundary,omitempty"`
+	Boundaries         int32                  `protobuf:"varint,5,opt,name=boundaries,proto3" json:"boundaries,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *Momentum) Reset() {
+	*x = Momentum{}
+	mi := &file_stage_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Momentum) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Momentum) ProtoMessage() {}
+
+func (x *Momentum) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Momentum.ProtoReflect.Descriptor instead.
+func (*Momentum) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *Momentum) GetLast3() *Spell {
+	if x != nil {
+		return x.Last3
+	}
+	return nil
+}
+
+func (x *Momentum) GetLast5() *Spell {
+	if x != nil {
+		return x.Last5
+	}
+	return nil
+}
+
+func (x *Momentum) GetDotStreak() int32 {
+	if x != nil {
+		return x.DotStreak
+	}
+	return 0
+}
+
+func (x *Momentum) GetBallsSinceBoundary() int32 {
+	if x != nil {
+		return x.BallsSinceBoundary
+	}
+	return 0
+}
+
+func (x *Momentum) GetBoundaries() int32 {
+	if x != nil {
+		return x.Boundaries
+	}
+	return 0
+}
+
+type Spell struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Overs         int32                  `protobuf:"varint,1,opt,name=overs,proto3" json:"overs,omitempty"`
+	Runs          int32                  `protobuf:"varint,2,opt,name=runs,proto3" json:"runs,omitempty"`
+	Wickets       int32                  `protobuf:"varint,3,opt,name=wickets,proto3" json:"wickets,omitempty"`
+	Fours         int32                  `protobuf:"varint,4,opt,name=fours,proto3" json:"fours,omitempty"`
+	Sixes         int32                  `protobuf:"varint,5,opt,name=sixes,proto3" json:"sixes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Spell) Reset() {
+	*x = Spell{}
+	mi := &file_stage_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Spell) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Spell) ProtoMessage() {}
+
+func (x *Spell) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Spell.ProtoReflect.Descriptor instead.
+func (*Spell) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *Spell) GetOvers() int32 {
+	if x != nil {
+		return x.Overs
+	}
+	return 0
+}
+
+func (x *Spell) GetRuns() int32 {
+	if x != nil {
+		return x.Runs
+	}
+	return 0
+}
+
+func (x *Spell) GetWickets() int32 {
+	if x != nil {
+		return x.Wickets
+	}
+	return 0
+}
+
+func (x *Spell) GetFours() int32 {
+	if x != nil {
+		return x.Fours
+	}
+	return 0
+}
+
+func (x *Spell) GetSixes() int32 {
+	if x != nil {
+		return x.Sixes
+	}
+	return 0
+}
+
+type Record struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Player        string                 `protobuf:"bytes,2,opt,name=player,proto3" json:"player,omitempty"`
+	Partner       string                 `protobuf:"bytes,3,opt,name=partner,proto3" json:"partner,omitempty"`
+	Value         int32                  `protobuf:"varint,4,opt,name=value,proto3" json:"value,omitempty"`
+	Runs          int32                  `protobuf:"varint,5,opt,name=runs,proto3" json:"runs,omitempty"`
+	Previous      string                 `protobuf:"bytes,6,opt,name=previous,proto3" json:"previous,omitempty"`
+	PreviousValue int32                  `protobuf:"varint,7,opt,name=previous_value,json=previousValue,proto3" json:"previous_value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Record) Reset() {
+	*x = Record{}
+	mi := &file_stage_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Record) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Record) ProtoMessage() {}
+
+func (x *Record) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Record.ProtoReflect.Descriptor instead.
+func (*Record) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *Record) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Record) GetPlayer() string {
+	if x != nil {
+		return x.Player
+	}
+	return ""
+}
+
+func (x *Record) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+func (x *Record) GetValue() int32 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *Record) GetRuns() int32 {
+	if x != nil {
+		return x.Runs
+	}
+	return 0
+}
+
+func (x *Record) GetPrevious() string {
+	if x != nil {
+		return x.Previous
+	}
+	return ""
+}
+
+func (x *Record) GetPreviousValue() int32 {
+	if x != nil {
+		return x.PreviousValue
+	}
+	return 0
+}
+
+type BowlerFigures struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	LegalBalls    int32                  `protobuf:"varint,2,opt,name=legal_balls,json=legalBalls,proto3" json:"legal_balls,omitempty"`
+	Maidens       int32                  `protobuf:"varint,3,opt,name=maidens,proto3" json:"maidens,omitempty"`
+	Runs          int32                  `protobuf:"varint,4,opt,name=runs,proto3" json:"runs,omitempty"`
+	Wickets       int32                  `protobuf:"varint,5,opt,name=wickets,proto3" json:"wickets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BowlerFigures) Reset() {
+	*x = BowlerFigures{}
+	mi := &file_stage_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BowlerFigures) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BowlerFigures) ProtoMessage() {}
+
+func (x *BowlerFigures) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BowlerFigures.ProtoReflect.Descriptor instead.
+func (*BowlerFigures) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *BowlerFigures) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BowlerFigures) GetLegalBalls() int32 {
+	if x != nil {
+		return x.LegalBalls
+	}
+	return 0
+}
+
+func (x *BowlerFigures) GetMaidens() int32 {
+	if x != nil {
+		return x.Maidens
+	}
+	return 0
+}
+
+func (x *BowlerFigures) GetRuns() int32 {
+	if x != nil {
+		return x.Runs
+	}
+	return 0
+}
+
+func (x *BowlerFigures) GetWickets() int32 {
+	if x != nil {
+		return x.Wickets
+	}
+	return 0
+}
+
+type OverSummary struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Number        int32                  `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
+	Bowler        string                 `protobuf:"bytes,2,opt,name=bowler,proto3" json:"bowler,omitempty"`
+	Runs          int32                  `protobuf:"varint,3,opt,name=runs,proto3" json:"runs,omitempty"`
+	Wickets       int32                  `protobuf:"varint,4,opt,name=wickets,proto3" json:"wickets,omitempty"`
+	Extras        int32                  `protobuf:"varint,5,opt,name=extras,proto3" json:"extras,omitempty"`
+	Boundaries    int32                  `protobuf:"varint,6,opt,name=boundaries,proto3" json:"boundaries,omitempty"`
+	Maiden        bool                   `protobuf:"varint,7,opt,name=maiden,proto3" json:"maiden,omitempty"`
+	Figures       *BowlerFigures         `protobuf:"bytes,8,opt,name=figures,proto3" json:"figures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OverSummary) Reset() {
+	*x = OverSummary{}
+	mi := &file_stage_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OverSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OverSummary) ProtoMessage() {}
+
+func (x *OverSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OverSummary.ProtoReflect.Descriptor instead.
+func (*OverSummary) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *OverSummary) GetNumber() int32 {
+	if x != nil {
+		return x.Number
+	}
+	return 0
+}
+
+func (x *OverSummary) GetBowler() string {
+	if x != nil {
+		return x.Bowler
+	}
+	return ""
+}
+
+func (x *OverSummary) GetRuns() int32 {
+	if x != nil {
+		return x.Runs
+	}
+	return 0
+}
+
+func (x *OverSummary) GetWickets() int32 {
+	if x != nil {
+		return x.Wickets
+	}
+	return 0
+}
+
+func (x *OverSummary) GetExtras() int32 {
+	if x != nil {
+		return x.Extras
+	}
+	return 0
+}
+
+func (x *OverSummary) GetBoundaries() int32 {
+	if x != nil {
+		return x.Boundaries
+	}
+	return 0
+}
+
+func (x *OverSummary) GetMaiden() bool {
+	if x != nil {
+		return x.Maiden
+	}
+	return false
+}
+
+func (x *OverSummary) GetFigures() *BowlerFigures {
+	if x != nil {
+		return x.Figures
+	}
+	return nil
+}
+
+type BatterFigures struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Runs          int32                  `protobuf:"varint,2,opt,name=runs,proto3" json:"runs,omitempty"`
+	Balls         int32                  `protobuf:"varint,3,opt,name=balls,proto3" json:"balls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatterFigures) Reset() {
+	*x = BatterFigures{}
+	mi := &file_stage_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatterFigures) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatterFigures) ProtoMessage() {}
+
+func (x *BatterFigures) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatterFigures.ProtoReflect.Descriptor instead.
+func (*BatterFigures) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *BatterFigures) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BatterFigures) GetRuns() int32 {
+	if x != nil {
+		return x.Runs
+	}
+	return 0
+}
+
+func (x *BatterFigures) GetBalls() int32 {
+	if x != nil {
+		return x.Balls
+	}
+	return 0
+}
+
+type InningsSummary struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Number        int32                  `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
+	Team          string                 `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
+	Runs          int32                  `protobuf:"varint,3,opt,name=runs,proto3" json:"runs,omitempty"`
+	Wickets       int32                  `protobuf:"varint,4,opt,name=wickets,proto3" json:"wickets,omitempty"`
+	LegalBalls    int32                  `protobuf:"varint,5,opt,name=legal_balls,json=legalBalls,proto3" json:"legal_balls,omitempty"`
+	AllOut        bool                   `protobuf:"varint,6,opt,name=all_out,json=allOut,proto3" json:"all_out,omitempty"`
+	Declared      bool                   `protobuf:"varint,7,opt,name=declared,proto3" json:"declared,omitempty"`
+	TopBatter     *BatterFigures         `protobuf:"bytes,8,opt,name=top_batter,json=topBatter,proto3" json:"top_batter,omitempty"`
+	TopBowler     *BowlerFigures         `protobuf:"bytes,9,opt,name=top_bowler,json=topBowler,proto3" json:"top_bowler,omitempty"`
+	Lead          int32                  `protobuf:"varint,10,opt,name=lead,proto3" json:"lead,omitempty"`
+	Target        int32                  `protobuf:"varint,11,opt,name=target,proto3" json:"target,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InningsSummary) Reset() {
+	*x = InningsSummary{}
+	mi := &file_stage_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InningsSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InningsSummary) ProtoMessage() {}
+
+func (x *InningsSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InningsSummary.ProtoReflect.Descriptor instead.
+func (*InningsSummary) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *InningsSummary) GetNumber() int32 {
+	if x != nil {
+		return x.Number
+	}
+	return 0
+}
+
+func (x *InningsSummary) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *InningsSummary) GetRuns() int32 {
+	if x != nil {
+		return x.Runs
+	}
+	return 0
+}
+
+func (x *InningsSummary) GetWickets() int32 {
+	if x != nil {
+		return x.Wickets
+	}
+	return 0
+}
+
+func (x *InningsSummary) GetLegalBalls() int32 {
+	if x != nil {
+		return x.LegalBalls
+	}
+	return 0
+}
+
+func (x *InningsSummary) GetAllOut() bool {
+	if x != nil {
+		return x.AllOut
+	}
+	return false
+}
+
+func (x *InningsSummary) GetDeclared() bool {
+	if x != nil {
+		return x.Declared
+	}
+	return false
+}
+
+func (x *InningsSummary) GetTopBatter() *BatterFigures {
+	if x != nil {
+		return x.TopBatter
+	}
+	return nil
+}
+
+func (x *InningsSummary) GetTopBowler() *BowlerFigures {
+	if x != nil {
+		return x.TopBowler
+	}
+	return nil
+}
+
+func (x *InningsSummary) GetLead() int32 {
+	if x != nil {
+		return x.Lead
+	}
+	return 0
+}
+
+func (x *InningsSummary) GetTarget() int32 {
+	if x != nil {
+		return x.Target
+	}
+	return 0
+}
+
+type MatchResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Winner        string                 `protobuf:"bytes,1,opt,name=winner,proto3" json:"winner,omitempty"`
+	By            string                 `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	Margin        int32                  `protobuf:"varint,3,opt,name=margin,proto3" json:"margin,omitempty"`
+	Text          string                 `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchResult) Reset() {
+	*x = MatchResult{}
+	mi := &file_stage_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchResult) ProtoMessage() {}
+
+func (x *MatchResult) ProtoReflect() protoreflect.Message {
+	mi := &file_stage_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchResult.ProtoReflect.Descriptor instead.
+func (*MatchResult) Descriptor() ([]byte, []int) {
+	return file_stage_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *MatchResult) GetWinner() string {
+	if x != nil {
+		return x.Winner
+	}
+	return ""
+}
+
+func (x *MatchResult) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *MatchResult) GetMargin() int32 {
+	if x != nil {
+		return x.Margin
+	}
+	return 0
+}
+
+func (x *MatchResult) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
 var File_stage_proto protoreflect.FileDescriptor
 
 const file_stage_proto_rawDesc = "" +
@@ -2589,7 +3635,7 @@ const file_stage_proto_rawDesc = "" +
 	"\x05Delta\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
 	"\x05match\x18\x02 \x01(\tR\x05match\x12\x12\n" +
-	"\x04text\x18\x03 \x01(\tR\x04text\"\x9b\x05\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\"\xd7\x05\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05match\x18\x02 \x01(\tR\x05match\x12\x10\n" +
@@ -2609,7 +3655,8 @@ const file_stage_proto_rawDesc = "" +
 	"\tscorecard\x18\x11 \x01(\v2\x1c.ballcast.stage.v1.ScorecardR\tscorecard\x12=\n" +
 	"\n" +
 	"commentary\x18\x12 \x01(\v2\x1d.ballcast.stage.v1.CommentaryR\n" +
-	"commentary\"'\n" +
+	"commentary\x12:\n" +
+	"\tsituation\x18\x13 \x01(\v2\x1c.ballcast.stage.v1.SituationR\tsituation\"'\n" +
 	"\vTeamPlayers\x12\x18\n" +
 	"\aplayers\x18\x01 \x03(\tR\aplayers\"\xb0\x03\n" +
 	"\tMatchInfo\x12\x14\n" +
@@ -2686,11 +3733,17 @@ const file_stage_proto_rawDesc = "" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12\x12\n" +
 	"\x04runs\x18\x03 \x01(\x05R\x04runs\x12\x18\n" +
 	"\awickets\x18\x04 \x01(\x05R\awickets\x12\x14\n" +
-	"\x05balls\x18\x05 \x01(\x05R\x05balls\"M\n" +
+	"\x05balls\x18\x05 \x01(\x05R\x05balls\"\xd1\x01\n" +
 	"\tMilestone\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x16\n" +
 	"\x06player\x18\x02 \x01(\tR\x06player\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\x05R\x05value\"\xc5\x01\n" +
+	"\x05value\x18\x03 \x01(\x05R\x05value\x12\x18\n" +
+	"\apartner\x18\x04 \x01(\tR\apartner\x12\x12\n" +
+	"\x04runs\x18\x05 \x01(\x05R\x04runs\x12\x14\n" +
+	"\x05balls\x18\x06 \x01(\x05R\x05balls\x12\x18\n" +
+	"\awickets\x18\a \x01(\x05R\awickets\x12\x12\n" +
+	"\x04need\x18\b \x01(\x05R\x04need\x12\x10\n" +
+	"\x03new\x18\t \x01(\bR\x03new\"\xc5\x01\n" +
 	"\n" +
 	"Commentary\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x1a\n" +
@@ -2762,7 +3815,109 @@ const file_stage_proto_rawDesc = "" +
 	"\vPartnership\x12\x12\n" +
 	"\x04runs\x18\x01 \x01(\x05R\x04runs\x12\x14\n" +
 	"\x05balls\x18\x02 \x01(\x05R\x05balls\x12\x18\n" +
-	"\abatters\x18\x03 \x03(\tR\abatters2\x8b\x03\n" +
+	"\abatters\x18\x03 \x03(\tR\abatters\"\x9d\x05\n" +
+	"\tSituation\x12\x18\n" +
+	"\ainnings\x18\x01 \x01(\x05R\ainnings\x12.\n" +
+	"\x05phase\x18\x02 \x01(\v2\x18.ballcast.stage.v1.PhaseR\x05phase\x12.\n" +
+	"\x05chase\x18\x03 \x01(\v2\x18.ballcast.stage.v1.ChaseR\x05chase\x127\n" +
+	"\bmomentum\x18\x04 \x01(\v2\x1b.ballcast.stage.v1.MomentumR\bmomentum\x12@\n" +
+	"\vpartnership\x18\x05 \x01(\v2\x1e.ballcast.stage.v1.PartnershipR\vpartnership\x12<\n" +
+	"\n" +
+	"milestones\x18\x06 \x03(\v2\x1c.ballcast.stage.v1.MilestoneR\n" +
+	"milestones\x120\n" +
+	"\x04near\x18\a \x03(\v2\x1c.ballcast.stage.v1.MilestoneR\x04near\x12$\n" +
+	"\x0ehat_trick_ball\x18\b \x01(\bR\fhatTrickBall\x12 \n" +
+	"\fon_hat_trick\x18\t \x01(\tR\n" +
+	"onHatTrick\x123\n" +
+	"\arecords\x18\n" +
+	" \x03(\v2\x19.ballcast.stage.v1.RecordR\arecords\x122\n" +
+	"\x04over\x18\v \x01(\v2\x1e.ballcast.stage.v1.OverSummaryR\x04over\x12B\n" +
+	"\vinnings_end\x18\f \x01(\v2!.ballcast.stage.v1.InningsSummaryR\n" +
+	"inningsEnd\x126\n" +
+	"\x06result\x18\r \x01(\v2\x1e.ballcast.stage.v1.MatchResultR\x06result\"\x93\x01\n" +
+	"\x05Phase\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04over\x18\x02 \x01(\x05R\x04over\x12\x18\n" +
+	"\achanged\x18\x03 \x01(\bR\achanged\x12\x10\n" +
+	"\x03day\x18\x04 \x01(\x05R\x03day\x12\x18\n" +
+	"\asession\x18\x05 \x01(\x05R\asession\x12\x1c\n" +
+	"\testimated\x18\x06 \x01(\bR\testimated\"\xe6\x01\n" +
+	"\x05Chase\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\x05R\x06target\x12\x1f\n" +
+	"\vruns_needed\x18\x02 \x01(\x05R\n" +
+	"runsNeeded\x12\x1d\n" +
+	"\n" +
+	"balls_left\x18\x03 \x01(\x05R\tballsLeft\x12#\n" +
+	"\rrequired_rate\x18\x04 \x01(\x01R\frequiredRate\x12!\n" +
+	"\fcurrent_rate\x18\x05 \x01(\x01R\vcurrentRate\x12!\n" +
+	"\fwickets_left\x18\x06 \x01(\x05R\vwicketsLeft\x12\x1a\n" +
+	"\bpressure\x18\a \x01(\tR\bpressure\"\xdb\x01\n" +
+	"\bMomentum\x12.\n" +
+	"\x05last3\x18\x01 \x01(\v2\x18.ballcast.stage.v1.SpellR\x05last3\x12.\n" +
+	"\x05last5\x18\x02 \x01(\v2\x18.ballcast.stage.v1.SpellR\x05last5\x12\x1d\n" +
+	"\n" +
+	"dot_streak\x18\x03 \x01(\x05R\tdotStreak\x120\n" +
+	"\x14balls_since_boundary\x18\x04 \x01(\x05R\x12ballsSinceBoundary\x12\x1e\n" +
+	"\n" +
+	"boundaries\x18\x05 \x01(\x05R\n" +
+	"boundaries\"w\n" +
+	"\x05Spell\x12\x14\n" +
+	"\x05overs\x18\x01 \x01(\x05R\x05overs\x12\x12\n" +
+	"\x04runs\x18\x02 \x01(\x05R\x04runs\x12\x18\n" +
+	"\awickets\x18\x03 \x01(\x05R\awickets\x12\x14\n" +
+	"\x05fours\x18\x04 \x01(\x05R\x05fours\x12\x14\n" +
+	"\x05sixes\x18\x05 \x01(\x05R\x05sixes\"\xbb\x01\n" +
+	"\x06Record\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x16\n" +
+	"\x06player\x18\x02 \x01(\tR\x06player\x12\x18\n" +
+	"\apartner\x18\x03 \x01(\tR\apartner\x12\x14\n" +
+	"\x05value\x18\x04 \x01(\x05R\x05value\x12\x12\n" +
+	"\x04runs\x18\x05 \x01(\x05R\x04runs\x12\x1a\n" +
+	"\bprevious\x18\x06 \x01(\tR\bprevious\x12%\n" +
+	"\x0eprevious_value\x18\a \x01(\x05R\rpreviousValue\"\x8c\x01\n" +
+	"\rBowlerFigures\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vlegal_balls\x18\x02 \x01(\x05R\n" +
+	"legalBalls\x12\x18\n" +
+	"\amaidens\x18\x03 \x01(\x05R\amaidens\x12\x12\n" +
+	"\x04runs\x18\x04 \x01(\x05R\x04runs\x12\x18\n" +
+	"\awickets\x18\x05 \x01(\x05R\awickets\"\xf7\x01\n" +
+	"\vOverSummary\x12\x16\n" +
+	"\x06number\x18\x01 \x01(\x05R\x06number\x12\x16\n" +
+	"\x06bowler\x18\x02 \x01(\tR\x06bowler\x12\x12\n" +
+	"\x04runs\x18\x03 \x01(\x05R\x04runs\x12\x18\n" +
+	"\awickets\x18\x04 \x01(\x05R\awickets\x12\x16\n" +
+	"\x06extras\x18\x05 \x01(\x05R\x06extras\x12\x1e\n" +
+	"\n" +
+	"boundaries\x18\x06 \x01(\x05R\n" +
+	"boundaries\x12\x16\n" +
+	"\x06maiden\x18\a \x01(\bR\x06maiden\x12:\n" +
+	"\afigures\x18\b \x01(\v2 .ballcast.stage.v1.BowlerFiguresR\afigures\"M\n" +
+	"\rBatterFigures\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04runs\x18\x02 \x01(\x05R\x04runs\x12\x14\n" +
+	"\x05balls\x18\x03 \x01(\x05R\x05balls\"\xee\x02\n" +
+	"\x0eInningsSummary\x12\x16\n" +
+	"\x06number\x18\x01 \x01(\x05R\x06number\x12\x12\n" +
+	"\x04team\x18\x02 \x01(\tR\x04team\x12\x12\n" +
+	"\x04runs\x18\x03 \x01(\x05R\x04runs\x12\x18\n" +
+	"\awickets\x18\x04 \x01(\x05R\awickets\x12\x1f\n" +
+	"\vlegal_balls\x18\x05 \x01(\x05R\n" +
+	"legalBalls\x12\x17\n" +
+	"\aall_out\x18\x06 \x01(\bR\x06allOut\x12\x1a\n" +
+	"\bdeclared\x18\a \x01(\bR\bdeclared\x12?\n" +
+	"\n" +
+	"top_batter\x18\b \x01(\v2 .ballcast.stage.v1.BatterFiguresR\ttopBatter\x12?\n" +
+	"\n" +
+	"top_bowler\x18\t \x01(\v2 .ballcast.stage.v1.BowlerFiguresR\ttopBowler\x12\x12\n" +
+	"\x04lead\x18\n" +
+	" \x01(\x05R\x04lead\x12\x16\n" +
+	"\x06target\x18\v \x01(\x05R\x06target\"a\n" +
+	"\vMatchResult\x12\x16\n" +
+	"\x06winner\x18\x01 \x01(\tR\x06winner\x12\x0e\n" +
+	"\x02by\x18\x02 \x01(\tR\x02by\x12\x16\n" +
+	"\x06margin\x18\x03 \x01(\x05R\x06margin\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text2\x8b\x03\n" +
 	"\x05Stage\x12N\n" +
 	"\bDescribe\x12\".ballcast.stage.v1.DescribeRequest\x1a\x1e.ballcast.stage.v1.Description\x12V\n" +
 	"\tConfigure\x12#.ballcast.stage.v1.ConfigureRequest\x1a$.ballcast.stage.v1.ConfigureResponse\x12C\n" +
@@ -2787,7 +3942,7 @@ func file_stage_proto_rawDescGZIP() []byte {
 	return file_stage_proto_rawDescData
 }
 
-var file_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_stage_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_stage_proto_goTypes = []any{
 	(*GetRequest)(nil),        // 0: ballcast.stage.v1.GetRequest
 	(*GetResponse)(nil),       // 1: ballcast.stage.v1.GetResponse
@@ -2823,7 +3978,18 @@ var file_stage_proto_goTypes = []any{
 	(*BowlerCard)(nil),        // 31: ballcast.stage.v1.BowlerCard
 	(*FallOfWicket)(nil),      // 32: ballcast.stage.v1.FallOfWicket
 	(*Partnership)(nil),       // 33: ballcast.stage.v1.Partnership
-	nil,                       // 34: ballcast.stage.v1.MatchInfo.PlayersEntry
+	(*Situation)(nil),         // 34: ballcast.stage.v1.Situation
+	(*Phase)(nil),             // 35: ballcast.stage.v1.Phase
+	(*Chase)(nil),             // 36: ballcast.stage.v1.Chase
+	(*Momentum)(nil),          // 37: ballcast.stage.v1.Momentum
+	(*Spell)(nil),             // 38: ballcast.stage.v1.Spell
+	(*Record)(nil),            // 39: ballcast.stage.v1.Record
+	(*BowlerFigures)(nil),     // 40: ballcast.stage.v1.BowlerFigures
+	(*OverSummary)(nil),       // 41: ballcast.stage.v1.OverSummary
+	(*BatterFigures)(nil),     // 42: ballcast.stage.v1.BatterFigures
+	(*InningsSummary)(nil),    // 43: ballcast.stage.v1.InningsSummary
+	(*MatchResult)(nil),       // 44: ballcast.stage.v1.MatchResult
+	nil,                       // 45: ballcast.stage.v1.MatchInfo.PlayersEntry
 }
 var file_stage_proto_depIdxs = []int32{
 	15, // 0: ballcast.stage.v1.Batch.events:type_name -> ballcast.stage.v1.Event
@@ -2840,39 +4006,55 @@ var file_stage_proto_depIdxs = []int32{
 	26, // 11: ballcast.stage.v1.Event.milestone:type_name -> ballcast.stage.v1.Milestone
 	28, // 12: ballcast.stage.v1.Event.scorecard:type_name -> ballcast.stage.v1.Scorecard
 	27, // 13: ballcast.stage.v1.Event.commentary:type_name -> ballcast.stage.v1.Commentary
-	34, // 14: ballcast.stage.v1.MatchInfo.players:type_name -> ballcast.stage.v1.MatchInfo.PlayersEntry
-	18, // 15: ballcast.stage.v1.Ball.extras:type_name -> ballcast.stage.v1.Extras
-	19, // 16: ballcast.stage.v1.Ball.wickets:type_name -> ballcast.stage.v1.Wicket
-	22, // 17: ballcast.stage.v1.Innings.target:type_name -> ballcast.stage.v1.Target
-	29, // 18: ballcast.stage.v1.Scorecard.innings:type_name -> ballcast.stage.v1.InningsCard
-	18, // 19: ballcast.stage.v1.InningsCard.extras:type_name -> ballcast.stage.v1.Extras
-	22, // 20: ballcast.stage.v1.InningsCard.target:type_name -> ballcast.stage.v1.Target
-	30, // 21: ballcast.stage.v1.InningsCard.batters:type_name -> ballcast.stage.v1.BatterCard
-	31, // 22: ballcast.stage.v1.InningsCard.bowlers:type_name -> ballcast.stage.v1.BowlerCard
-	32, // 23: ballcast.stage.v1.InningsCard.fall_of_wickets:type_name -> ballcast.stage.v1.FallOfWicket
-	33, // 24: ballcast.stage.v1.InningsCard.partnership:type_name -> ballcast.stage.v1.Partnership
-	16, // 25: ballcast.stage.v1.MatchInfo.PlayersEntry.value:type_name -> ballcast.stage.v1.TeamPlayers
-	6,  // 26: ballcast.stage.v1.Stage.Describe:input_type -> ballcast.stage.v1.DescribeRequest
-	8,  // 27: ballcast.stage.v1.Stage.Configure:input_type -> ballcast.stage.v1.ConfigureRequest
-	10, // 28: ballcast.stage.v1.Stage.Process:input_type -> ballcast.stage.v1.Batch
-	10, // 29: ballcast.stage.v1.Stage.Stream:input_type -> ballcast.stage.v1.Batch
-	10, // 30: ballcast.stage.v1.Stage.ProcessStream:input_type -> ballcast.stage.v1.Batch
-	0,  // 31: ballcast.stage.v1.StateStore.Get:input_type -> ballcast.stage.v1.GetRequest
-	2,  // 32: ballcast.stage.v1.StateStore.Put:input_type -> ballcast.stage.v1.PutRequest
-	4,  // 33: ballcast.stage.v1.StateStore.Delete:input_type -> ballcast.stage.v1.DeleteRequest
-	7,  // 34: ballcast.stage.v1.Stage.Describe:output_type -> ballcast.stage.v1.Description
-	9,  // 35: ballcast.stage.v1.Stage.Configure:output_type -> ballcast.stage.v1.ConfigureResponse
-	12, // 36: ballcast.stage.v1.Stage.Process:output_type -> ballcast.stage.v1.BatchResult
-	12, // 37: ballcast.stage.v1.Stage.Stream:output_type -> ballcast.stage.v1.BatchResult
-	13, // 38: ballcast.stage.v1.Stage.ProcessStream:output_type -> ballcast.stage.v1.StreamMessage
-	1,  // 39: ballcast.stage.v1.StateStore.Get:output_type -> ballcast.stage.v1.GetResponse
-	3,  // 40: ballcast.stage.v1.StateStore.Put:output_type -> ballcast.stage.v1.PutResponse
-	5,  // 41: ballcast.stage.v1.StateStore.Delete:output_type -> ballcast.stage.v1.DeleteResponse
-	34, // [34:42] is the sub-list for method output_type
-	26, // [26:34] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	34, // 14: ballcast.stage.v1.Event.situation:type_name -> ballcast.stage.v1.Situation
+	45, // 15: ballcast.stage.v1.MatchInfo.players:type_name -> ballcast.stage.v1.MatchInfo.PlayersEntry
+	18, // 16: ballcast.stage.v1.Ball.extras:type_name -> ballcast.stage.v1.Extras
+	19, // 17: ballcast.stage.v1.Ball.wickets:type_name -> ballcast.stage.v1.Wicket
+	22, // 18: ballcast.stage.v1.Innings.target:type_name -> ballcast.stage.v1.Target
+	29, // 19: ballcast.stage.v1.Scorecard.innings:type_name -> ballcast.stage.v1.InningsCard
+	18, // 20: ballcast.stage.v1.InningsCard.extras:type_name -> ballcast.stage.v1.Extras
+	22, // 21: ballcast.stage.v1.InningsCard.target:type_name -> ballcast.stage.v1.Target
+	30, // 22: ballcast.stage.v1.InningsCard.batters:type_name -> ballcast.stage.v1.BatterCard
+	31, // 23: ballcast.stage.v1.InningsCard.bowlers:type_name -> ballcast.stage.v1.BowlerCard
+	32, // 24: ballcast.stage.v1.InningsCard.fall_of_wickets:type_name -> ballcast.stage.v1.FallOfWicket
+	33, // 25: ballcast.stage.v1.InningsCard.partnership:type_name -> ballcast.stage.v1.Partnership
+	35, // 26: ballcast.stage.v1.Situation.phase:type_name -> ballcast.stage.v1.Phase
+	36, // 27: ballcast.stage.v1.Situation.chase:type_name -> ballcast.stage.v1.Chase
+	37, // 28: ballcast.stage.v1.Situation.momentum:type_name -> ballcast.stage.v1.Momentum
+	33, // 29: ballcast.stage.v1.Situation.partnership:type_name -> ballcast.stage.v1.Partnership
+	26, // 30: ballcast.stage.v1.Situation.milestones:type_name -> ballcast.stage.v1.Milestone
+	26, // 31: ballcast.stage.v1.Situation.near:type_name -> ballcast.stage.v1.Milestone
+	39, // 32: ballcast.stage.v1.Situation.records:type_name -> ballcast.stage.v1.Record
+	41, // 33: ballcast.stage.v1.Situation.over:type_name -> ballcast.stage.v1.OverSummary
+	43, // 34: ballcast.stage.v1.Situation.innings_end:type_name -> ballcast.stage.v1.InningsSummary
+	44, // 35: ballcast.stage.v1.Situation.result:type_name -> ballcast.stage.v1.MatchResult
+	38, // 36: ballcast.stage.v1.Momentum.last3:type_name -> ballcast.stage.v1.Spell
+	38, // 37: ballcast.stage.v1.Momentum.last5:type_name -> ballcast.stage.v1.Spell
+	40, // 38: ballcast.stage.v1.OverSummary.figures:type_name -> ballcast.stage.v1.BowlerFigures
+	42, // 39: ballcast.stage.v1.InningsSummary.top_batter:type_name -> ballcast.stage.v1.BatterFigures
+	40, // 40: ballcast.stage.v1.InningsSummary.top_bowler:type_name -> ballcast.stage.v1.BowlerFigures
+	16, // 41: ballcast.stage.v1.MatchInfo.PlayersEntry.value:type_name -> ballcast.stage.v1.TeamPlayers
+	6,  // 42: ballcast.stage.v1.Stage.Describe:input_type -> ballcast.stage.v1.DescribeRequest
+	8,  // 43: ballcast.stage.v1.Stage.Configure:input_type -> ballcast.stage.v1.ConfigureRequest
+	10, // 44: ballcast.stage.v1.Stage.Process:input_type -> ballcast.stage.v1.Batch
+	10, // 45: ballcast.stage.v1.Stage.Stream:input_type -> ballcast.stage.v1.Batch
+	10, // 46: ballcast.stage.v1.Stage.ProcessStream:input_type -> ballcast.stage.v1.Batch
+	0,  // 47: ballcast.stage.v1.StateStore.Get:input_type -> ballcast.stage.v1.GetRequest
+	2,  // 48: ballcast.stage.v1.StateStore.Put:input_type -> ballcast.stage.v1.PutRequest
+	4,  // 49: ballcast.stage.v1.StateStore.Delete:input_type -> ballcast.stage.v1.DeleteRequest
+	7,  // 50: ballcast.stage.v1.Stage.Describe:output_type -> ballcast.stage.v1.Description
+	9,  // 51: ballcast.stage.v1.Stage.Configure:output_type -> ballcast.stage.v1.ConfigureResponse
+	12, // 52: ballcast.stage.v1.Stage.Process:output_type -> ballcast.stage.v1.BatchResult
+	12, // 53: ballcast.stage.v1.Stage.Stream:output_type -> ballcast.stage.v1.BatchResult
+	13, // 54: ballcast.stage.v1.Stage.ProcessStream:output_type -> ballcast.stage.v1.StreamMessage
+	1,  // 55: ballcast.stage.v1.StateStore.Get:output_type -> ballcast.stage.v1.GetResponse
+	3,  // 56: ballcast.stage.v1.StateStore.Put:output_type -> ballcast.stage.v1.PutResponse
+	5,  // 57: ballcast.stage.v1.StateStore.Delete:output_type -> ballcast.stage.v1.DeleteResponse
+	50, // [50:58] is the sub-list for method output_type
+	42, // [42:50] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_stage_proto_init() }
@@ -2890,7 +4072,7 @@ func file_stage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stage_proto_rawDesc), len(file_stage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
