@@ -29,6 +29,7 @@ func ToProto(ev *event.Event) *pb.Event {
 		Score:            scoreToProto(ev.Score),
 		Milestone:        milestoneToProto(ev.Milestone),
 		Scorecard:        ScorecardToProto(ev.Scorecard),
+		Situation:        SituationToProto(ev.Situation),
 		Commentary:       commentaryToProto(ev.Commentary),
 	}
 }
@@ -55,6 +56,7 @@ func FromProto(p *pb.Event) (event.Event, error) {
 		Score:      scoreFromProto(p.GetScore()),
 		Milestone:  milestoneFromProto(p.GetMilestone()),
 		Scorecard:  ScorecardFromProto(p.GetScorecard()),
+		Situation:  SituationFromProto(p.GetSituation()),
 		Commentary: commentaryFromProto(p.GetCommentary()),
 	}, nil
 }
@@ -233,14 +235,16 @@ func milestoneToProto(m *event.Milestone) *pb.Milestone {
 	if m == nil {
 		return nil
 	}
-	return &pb.Milestone{Kind: m.Kind, Player: m.Player, Value: int32(m.Value)}
+	return &pb.Milestone{Kind: m.Kind, Player: m.Player, Value: int32(m.Value), Partner: m.Partner, Runs: int32(m.Runs),
+		Balls: int32(m.Balls), Wickets: int32(m.Wickets), Need: int32(m.Need), New: m.New}
 }
 
 func milestoneFromProto(p *pb.Milestone) *event.Milestone {
 	if p == nil {
 		return nil
 	}
-	return &event.Milestone{Kind: p.Kind, Player: p.Player, Value: int(p.Value)}
+	return &event.Milestone{Kind: p.Kind, Player: p.Player, Value: int(p.Value), Partner: p.Partner, Runs: int(p.Runs),
+		Balls: int(p.Balls), Wickets: int(p.Wickets), Need: int(p.Need), New: p.New}
 }
 
 func commentaryToProto(c *event.Commentary) *pb.Commentary {
