@@ -43,11 +43,24 @@
 // same answer again (dedup passes it again, stats does not count it twice);
 // the same ID with another Seq is a true duplicate. Seq 0 means unknown.
 //
+// # Streaming partial output
+//
+// A stage that produces its output gradually (commentary from a streaming
+// LLM) implements StreamStage. The SDK then announces CapabilityStream in
+// Describe, and the host calls ProcessStream instead of Process: every
+// Delta the stage emits goes to the host at once, in the order emitted,
+// and on to frontends as a provisional line that the event's final output
+// replaces. emit never blocks and may be called from any goroutine until
+// ProcessStream returns; later calls are dropped. Deltas are provisional:
+// they are not stored, a retried batch streams again, and at most
+// MaxPendingDeltas wait per call (beyond that a delta is merged into the
+// same event's last queued one, or dropped).
+//
 // # Concurrency
 //
 // The host sends the events of one match in order, and the SDK calls
-// Configure, Process and ProcessBatch one at a time, so a Stage needs no
-// locking of its own. The plugin exits when the host closes the connection
+// Configure, Process, ProcessBatch and ProcessStream one at a time, so a
+// Stage needs no locking of its own. The plugin exits when the host closes the connection
 // or when the host process dies (the parent-death watchdog in Serve). The
 // SDK also serves go-plugin's gRPC health service, which the host checks
 // periodically; a plugin blocked for longer than the host's health timeout

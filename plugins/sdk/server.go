@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 
@@ -27,6 +29,8 @@ type Server struct {
 	local  Store            // used when the host serves no store
 	conn   *grpc.ClientConn // to the host's store, if it serves one
 	connID uint32
+
+	droppedDeltas atomic.Int64
 }
 
 // Dialer connects to a service the host serves for the plugin, given the
@@ -37,6 +41,9 @@ type Dialer func(id uint32) (*grpc.ClientConn, error)
 func NewServer(stage Stage, desc Description) *Server {
 	if d, ok := stage.(Describer); ok {
 		desc = d.Describe()
+	}
+	if _, ok := stage.(StreamStage); ok && !desc.Streams() {
+		desc.Capabilities = append(slices.Clip(desc.Capabilities), CapabilityStream)
 	}
 	return &Server{stage: stage, desc: desc, local: NewMemStore()}
 }
@@ -53,7 +60,10 @@ func (s *Server) SetDialer(d Dialer) {
 
 // Describe implements pb.StageServer.
 func (s *Server) Describe(context.Context, *pb.DescribeRequest) (*pb.Description, error) {
-	return &pb.Description{Name: s.desc.Name, Version: s.desc.Version, Description: s.desc.Description, ConfigSchema: s.desc.ConfigSchema}, nil
+	return &pb.Description{
+		Name: s.desc.Name, Version: s.desc.Version, Description: s.desc.Description, ConfigSchema: s.desc.ConfigSchema,
+		Capabilities: s.desc.Capabilities,
+	}, nil
 }
 
 // Configure implements pb.StageServer.
@@ -112,35 +122,41 @@ func (s *Server) Stream(stream pb.Stage_StreamServer) error {
 	}
 }
 
-func (s *Server) process(ctx context.Context, b *pb.Batch) (res *pb.BatchResult) {
+func (s *Server) process(ctx context.Context, b *pb.Batch) *pb.BatchResult {
+	if bs, ok := s.stage.(BatchStage); ok {
+		return s.run(b, func() ([][]*Event, []error) { return bs.ProcessBatch(ctx, b.GetEvents()) })
+	}
+	return s.run(b, func() ([][]*Event, []error) {
+		outs := make([][]*Event, len(b.GetEvents()))
+		errs := make([]error, len(b.GetEvents()))
+		for i, ev := range b.GetEvents() {
+			outs[i], errs[i] = s.stage.Process(ctx, ev)
+		}
+		return outs, errs
+	})
+}
+
+// run calls fn, the stage's work on batch b, under s.mu and turns what it
+// returns into the batch's result. A panicking stage fails the batch, not
+// the plugin process.
+func (s *Server) run(b *pb.Batch, fn func() ([][]*Event, []error)) (res *pb.BatchResult) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res = &pb.BatchResult{Id: b.GetId(), Results: make([]*pb.Result, len(b.GetEvents()))}
 	defer func() {
-		// A panicking stage fails the batch, not the plugin process.
 		if r := recover(); r != nil {
 			res = &pb.BatchResult{Id: b.GetId(), Error: fmt.Sprintf("stage panicked: %v", r)}
 		}
 	}()
-	if bs, ok := s.stage.(BatchStage); ok {
-		outs, errs := bs.ProcessBatch(ctx, b.GetEvents())
-		if len(outs) != len(b.GetEvents()) || (errs != nil && len(errs) != len(b.GetEvents())) {
-			return &pb.BatchResult{Id: b.GetId(), Error: fmt.Sprintf("ProcessBatch returned %d results and %d errors for %d events", len(outs), len(errs), len(b.GetEvents()))}
-		}
-		for i := range outs {
-			r := &pb.Result{Events: outs[i]}
-			if errs != nil && errs[i] != nil {
-				r.Error = errs[i].Error()
-			}
-			res.Results[i] = r
-		}
-		return res
+	n := len(b.GetEvents())
+	outs, errs := fn()
+	if len(outs) != n || (errs != nil && len(errs) != n) {
+		return &pb.BatchResult{Id: b.GetId(), Error: fmt.Sprintf("stage returned %d results and %d errors for %d events", len(outs), len(errs), n)}
 	}
-	for i, ev := range b.GetEvents() {
-		out, err := s.stage.Process(ctx, ev)
-		r := &pb.Result{Events: out}
-		if err != nil {
-			r.Error = err.Error()
+	res = &pb.BatchResult{Id: b.GetId(), Results: make([]*pb.Result, n)}
+	for i := range outs {
+		r := &pb.Result{Events: outs[i]}
+		if errs != nil && errs[i] != nil {
+			r.Error = errs[i].Error()
 		}
 		res.Results[i] = r
 	}

@@ -43,6 +43,26 @@ type Description struct {
 	Version      string
 	Description  string
 	ConfigSchema string // JSON Schema of the config, optional
+	// Capabilities are what the plugin does beyond Process, e.g.
+	// CapabilityStream. The SDK adds CapabilityStream itself for a
+	// StreamStage.
+	Capabilities []string
+}
+
+// CapabilityStream says a plugin serves ProcessStream (it is a
+// StreamStage): the host then sends it batches through ProcessStream and
+// forwards its deltas. A host that does not know it, or a plugin without
+// it, uses the plain Process path.
+const CapabilityStream = "stream"
+
+// Streams reports whether d lists CapabilityStream.
+func (d Description) Streams() bool {
+	for _, c := range d.Capabilities {
+		if c == CapabilityStream {
+			return true
+		}
+	}
+	return false
 }
 
 // Config is a stage's YAML config subtree and the state store the host

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -21,7 +22,9 @@ import (
 // Client is a host-side handle on a stage served in memory.
 type Client struct {
 	pb.StageClient
-	t testing.TB
+	// Server is the plugin side, for its counters.
+	Server *sdk.Server
+	t      testing.TB
 }
 
 // Start serves stage on an in-memory listener, configures it with cfg
@@ -79,7 +82,7 @@ func StartWithStore(t testing.TB, stage sdk.Stage, cfg any, st sdk.Store) *Clien
 		mu.Unlock()
 		srv.Stop()
 	})
-	c := &Client{StageClient: pb.NewStageClient(conn), t: t}
+	c := &Client{StageClient: pb.NewStageClient(conn), Server: ss, t: t}
 	var raw []byte
 	if cfg != nil {
 		if raw, err = json.Marshal(cfg); err != nil {
@@ -121,4 +124,45 @@ func (c *Client) ProcessBatch(evs []*sdk.Event) *pb.BatchResult {
 		c.t.Fatalf("sdktest: got %d results for %d events", len(res.GetResults()), len(evs))
 	}
 	return res
+}
+
+// ProcessStream sends a batch to a StreamStage through ProcessStream and
+// returns the deltas it streamed, in arrival order, and the batch result,
+// failing the test on a transport error or a call that does not end with
+// exactly one result.
+func (c *Client) ProcessStream(evs []*sdk.Event) ([]*pb.Delta, *pb.BatchResult) {
+	c.t.Helper()
+	var deltas []*pb.Delta
+	res, err := c.ProcessStreamFunc(c.t.Context(), evs, func(d *pb.Delta) { deltas = append(deltas, d) })
+	if err != nil {
+		c.t.Fatalf("sdktest: process stream: %v", err)
+	}
+	return deltas, res
+}
+
+// ProcessStreamFunc is ProcessStream calling onDelta for each delta as it
+// arrives, so a test can act between deltas.
+func (c *Client) ProcessStreamFunc(ctx context.Context, evs []*sdk.Event, onDelta func(*pb.Delta)) (*pb.BatchResult, error) {
+	stream, err := c.StageClient.ProcessStream(ctx, &pb.Batch{Id: 1, Events: evs})
+	if err != nil {
+		return nil, err
+	}
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			return nil, fmt.Errorf("sdktest: stream ended without a result: %w", err)
+		}
+		if d := m.GetDelta(); d != nil {
+			onDelta(d)
+			continue
+		}
+		res := m.GetResult()
+		if res == nil {
+			return nil, fmt.Errorf("sdktest: empty stream message")
+		}
+		if _, err := stream.Recv(); err != io.EOF {
+			return nil, fmt.Errorf("sdktest: stream went on after the result: %v", err)
+		}
+		return res, nil
+	}
 }
