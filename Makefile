@@ -14,17 +14,21 @@ build:
 # Real peers the tests talk to, installed from committed lock files; each
 # step is a no-op when already done:
 #   - the official Socket.IO servers from npm (core/socketio);
+#   - soketi, a Pusher-protocol server from npm (core/pusher);
 #   - playwright-core from npm, which drives the live page in the browser
 #     test (broadcast/browser_test.go); it never downloads a browser;
 #   - Chromium from Debian (apt-get, as root or through sudo), the browser
 #     that test runs. BALLCAST_CHROMIUM names another binary instead.
 NODE_PEERS := core/socketio/testdata/node
 BROWSER_PEERS := broadcast/testdata/browser
-peers: $(NODE_PEERS)/node_modules/.package-lock.json $(BROWSER_PEERS)/node_modules/.package-lock.json chromium
+PUSHER_PEERS := core/pusher/testdata/node
+peers: $(NODE_PEERS)/node_modules/.package-lock.json $(BROWSER_PEERS)/node_modules/.package-lock.json $(PUSHER_PEERS)/node_modules/.package-lock.json chromium
 $(NODE_PEERS)/node_modules/.package-lock.json: $(NODE_PEERS)/package-lock.json
 	npm ci --prefix $(NODE_PEERS) --no-audit --no-fund
 $(BROWSER_PEERS)/node_modules/.package-lock.json: $(BROWSER_PEERS)/package-lock.json
 	npm ci --prefix $(BROWSER_PEERS) --no-audit --no-fund
+$(PUSHER_PEERS)/node_modules/.package-lock.json: $(PUSHER_PEERS)/package-lock.json
+	npm ci --prefix $(PUSHER_PEERS) --no-audit --no-fund
 
 chromium:
 	@if [ -n "$$BALLCAST_CHROMIUM" ]; then test -x "$$BALLCAST_CHROMIUM" || { echo "BALLCAST_CHROMIUM=$$BALLCAST_CHROMIUM is not executable" >&2; exit 1; }; \
