@@ -83,6 +83,7 @@ func (s *Stage) ProcessBatch(ctx context.Context, batch []*sdk.Event) ([][]*sdk.
 	errs := make([]error, len(batch))
 	var touched []*match
 	for i, ev := range batch {
+		applied := false
 		if ev == nil {
 			errs[i] = fmt.Errorf("%w: nil event", ErrMalformed)
 			continue
@@ -103,8 +104,14 @@ func (s *Stage) ProcessBatch(ctx context.Context, batch []*sdk.Event) ([][]*sdk.
 				errs[i] = fmt.Errorf("%w: event %q: %w", ErrMalformed, ev.GetId(), err)
 				continue
 			}
+			applied = true
 		}
 		ev.Scorecard = m.scorecard()
+		if applied {
+			ev.Situation = m.last
+		} else {
+			ev.Situation = m.situationFor(ev)
+		}
 		outs[i] = []*sdk.Event{ev}
 	}
 	for _, m := range touched {
@@ -156,19 +163,30 @@ type match struct {
 	innings   []*innings        // by number
 	ids       map[string]uint64 // IDs of applied events, with the Seq each was first applied with
 	log       eventlog.Log      // the applied events, in the store
+
+	// The situations of the last keptSituations applied events, by ID, for
+	// their redeliveries. They are rebuilt with the state after a restart.
+	sits     map[string]*pb.Situation
+	sitOrder []string
+	changed  bool          // the event being applied changed the match
+	last     *pb.Situation // the situation after the event last applied
 }
 
 func newMatch(id string) *match {
-	return &match{id: id, bpo: 6, ids: make(map[string]uint64), log: eventlog.New("match/"+id, chunkSize)}
+	return &match{id: id, bpo: 6, ids: make(map[string]uint64), log: eventlog.New("match/"+id, chunkSize), sits: make(map[string]*pb.Situation)}
 }
 
-// process applies ev and, if it was well formed, remembers its ID. Events
-// loaded from the store take the same path as live ones.
+// process applies ev and, if it was well formed, remembers its ID and
+// keeps the situation after it. Events loaded from the store take the same
+// path as live ones, so a restarted stage has the same situations.
 func (m *match) process(ev *pb.Event) error {
+	m.changed = true
 	if err := m.apply(ev); err != nil {
 		return err
 	}
 	m.remember(ev.GetId(), ev.GetSeq())
+	m.last = m.situation(ev, m.changed)
+	m.keep(ev.GetId(), m.last)
 	return nil
 }
 
@@ -316,6 +334,7 @@ func (m *match) ball(id string, seq uint64, b *pb.Ball) error {
 	k := ballKey{over: b.GetOver(), ball: b.GetBall(), sub: b.GetSub()}
 	if i, ok := in.byKey[k]; ok {
 		if d.rev <= in.balls[i].rev {
+			m.changed = false
 			return nil // already applied, or older than what was applied
 		}
 		in.balls[i] = d
@@ -324,6 +343,7 @@ func (m *match) ball(id string, seq uint64, b *pb.Ball) error {
 		return nil
 	}
 	if _, seen := m.ids[id]; seen {
+		m.changed = false
 		return nil
 	}
 	m.remember(id, seq)
