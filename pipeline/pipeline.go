@@ -15,12 +15,13 @@ import (
 // from the next delivery. Events that arrive meanwhile wait in the input
 // channel.
 type Pipeline struct {
-	sink  Sink
-	log   zerolog.Logger
-	obs   Observer
-	swaps chan swap
-	cur   atomic.Pointer[Runner]
-	done  chan struct{} // closed when Run returns
+	sink   Sink
+	log    zerolog.Logger
+	obs    Observer
+	deltas DeltaSink
+	swaps  chan swap
+	cur    atomic.Pointer[Runner]
+	done   chan struct{} // closed when Run returns
 }
 
 type swap struct {
@@ -39,6 +40,13 @@ func NewPipeline(specs []Spec, sink Sink, log zerolog.Logger) *Pipeline {
 func (p *Pipeline) SetObserver(o Observer) {
 	p.obs = o
 	p.cur.Load().SetObserver(o)
+}
+
+// SetDeltaSink installs d on this and every later runner (see
+// Runner.SetDeltaSink); call it before Run.
+func (p *Pipeline) SetDeltaSink(d DeltaSink) {
+	p.deltas = d
+	p.cur.Load().SetDeltaSink(d)
 }
 
 // Runner is the runner currently in use, for its counters.
@@ -87,6 +95,9 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan Delivery) error {
 		next := NewRunner(req.specs, p.sink, p.log)
 		if p.obs != nil {
 			next.SetObserver(p.obs)
+		}
+		if p.deltas != nil {
+			next.SetDeltaSink(p.deltas)
 		}
 		p.cur.Store(next)
 		p.log.Info().Int("stages", len(req.specs)).Msg("pipeline swapped")

@@ -34,6 +34,7 @@ type Runner struct {
 	sink    Sink
 	log     zerolog.Logger
 	obs     Observer
+	deltas  DeltaSink
 	stats   []*StageStats
 	lanes   atomic.Int64
 	backlog atomic.Int64
@@ -90,6 +91,7 @@ type StageStats struct {
 	Dropped  atomic.Int64 // events it returned nothing for
 	Failures atomic.Int64 // failed calls and failed events
 	Skipped  atomic.Int64 // events passed on or dropped by the on_error policy
+	Deltas   atomic.Int64 // deltas it streamed to the DeltaSink
 }
 
 // NewRunner returns a runner over specs, publishing results to sink.
@@ -113,6 +115,11 @@ func (r *Runner) Backlog() int { return int(r.backlog.Load()) }
 
 // SetObserver installs o; call it before Run.
 func (r *Runner) SetObserver(o Observer) { r.obs = o }
+
+// SetDeltaSink makes streaming stages (StreamStage) send their deltas to d
+// as they make them; call it before Run. Without one, stages are called
+// through Process and stream nothing.
+func (r *Runner) SetDeltaSink(d DeltaSink) { r.deltas = d }
 
 // ErrStageFailed wraps the error that stopped the pipeline under on_error: fail.
 var ErrStageFailed = errors.New("pipeline: stage failed")
@@ -350,7 +357,7 @@ func (r *Runner) call(ctx context.Context, log zerolog.Logger, spec Spec, st *St
 			cctx, cancel = context.WithTimeout(ctx, spec.Timeout)
 		}
 		start := time.Now()
-		res, err := spec.Stage.Process(cctx, batch)
+		res, err := r.invoke(cctx, spec, st, batch)
 		cancel()
 		if r.obs != nil {
 			r.obs.StageCall(spec.Name, len(batch), time.Since(start), err)
@@ -377,6 +384,19 @@ func (r *Runner) call(ctx context.Context, log zerolog.Logger, spec Spec, st *St
 			return nil, err
 		}
 	}
+}
+
+// invoke calls the stage once: through ProcessStream, with its deltas
+// going straight to the DeltaSink, when it streams and there is a sink.
+func (r *Runner) invoke(ctx context.Context, spec Spec, st *StageStats, batch []event.Event) ([]Result, error) {
+	ss, ok := spec.Stage.(StreamStage)
+	if !ok || r.deltas == nil {
+		return spec.Stage.Process(ctx, batch)
+	}
+	return ss.ProcessStream(ctx, batch, func(d Delta) {
+		st.Deltas.Add(1)
+		r.deltas.PublishDelta(d.Match, d.EventID, d.Text)
+	})
 }
 
 func (r *Runner) retryOne(ctx context.Context, log zerolog.Logger, spec Spec, st *StageStats, ev event.Event, res Result) Result {

@@ -112,6 +112,7 @@ type Stage struct {
 	healthFailures atomic.Int64
 	timeouts       atomic.Int64
 	crashes        atomic.Int64
+	deltas         atomic.Int64
 }
 
 // Stats are a stage's supervision counters since Start, for metrics.
@@ -127,6 +128,9 @@ type Stats struct {
 	// Crashes counts processes that died, or whose connection broke,
 	// without the host killing them.
 	Crashes int64
+	// Deltas counts partial outputs a streaming plugin sent and the host
+	// passed on (ProcessStream).
+	Deltas int64
 	// Pid is the current plugin process ID, 0 if none is running.
 	Pid int
 }
@@ -138,11 +142,15 @@ func (s *Stage) Stats() Stats {
 		HealthFailures: s.healthFailures.Load(),
 		Timeouts:       s.timeouts.Load(),
 		Crashes:        s.crashes.Load(),
+		Deltas:         s.deltas.Load(),
 		Pid:            s.Pid(),
 	}
 }
 
-var _ pipeline.Stage = (*Stage)(nil)
+var (
+	_ pipeline.Stage       = (*Stage)(nil)
+	_ pipeline.StreamStage = (*Stage)(nil)
+)
 
 // ErrClosed is returned by Process after Close.
 var ErrClosed = errors.New("pluginhost: stage closed")
@@ -203,6 +211,20 @@ func (s *Stage) Pid() int {
 
 // Process implements pipeline.Stage.
 func (s *Stage) Process(ctx context.Context, batch []event.Event) ([]pipeline.Result, error) {
+	return s.process(ctx, batch, nil)
+}
+
+// ProcessStream implements pipeline.StreamStage. When the plugin streams
+// (its Description has sdk.CapabilityStream) the batch goes through its
+// ProcessStream and emit gets each delta as it arrives, on the call's own
+// goroutine, only for events of the batch and with the input event's
+// match; otherwise it is Process and emit is never called. Timeouts,
+// restarts and errors are those of Process. A retried batch streams again.
+func (s *Stage) ProcessStream(ctx context.Context, batch []event.Event, emit func(pipeline.Delta)) ([]pipeline.Result, error) {
+	return s.process(ctx, batch, emit)
+}
+
+func (s *Stage) process(ctx context.Context, batch []event.Event, emit func(pipeline.Delta)) ([]pipeline.Result, error) {
 	inst, err := s.instance(ctx)
 	if err != nil {
 		return nil, err
@@ -211,7 +233,12 @@ func (s *Stage) Process(ctx context.Context, batch []event.Event) ([]pipeline.Re
 	for i := range batch {
 		req.Events[i] = eventpb.ToProto(&batch[i])
 	}
-	res, err := inst.call(ctx, req)
+	var res *pb.BatchResult
+	if emit != nil && inst.streams {
+		res, err = inst.callStream(ctx, req, s.deltaFunc(batch, emit))
+	} else {
+		res, err = inst.call(ctx, req)
+	}
 	if err != nil {
 		err = s.fail(inst, err)
 		return nil, err
@@ -240,6 +267,23 @@ func (s *Stage) Process(ctx context.Context, batch []event.Event) ([]pipeline.Re
 		}
 	}
 	return out, nil
+}
+
+// deltaFunc passes on a plugin's deltas for the events of batch, with the
+// input event's match whatever the plugin said; others are dropped.
+func (s *Stage) deltaFunc(batch []event.Event, emit func(pipeline.Delta)) func(*pb.Delta) {
+	matches := make(map[string]string, len(batch))
+	for i := range batch {
+		matches[batch[i].ID] = batch[i].Match
+	}
+	return func(d *pb.Delta) {
+		match, ok := matches[d.GetEventId()]
+		if !ok || d.GetText() == "" {
+			return
+		}
+		s.deltas.Add(1)
+		emit(pipeline.Delta{Match: match, EventID: d.GetEventId(), Text: d.GetText()})
+	}
 }
 
 // fail records a failed call and makes the error say what happened to the
@@ -513,12 +557,13 @@ func (s *Stage) start(ctx context.Context) (*instance, sdk.Description, error) {
 	if err != nil {
 		return fail("describe", err)
 	}
-	desc := sdk.Description{Name: d.GetName(), Version: d.GetVersion(), Description: d.GetDescription(), ConfigSchema: d.GetConfigSchema()}
+	desc := description(d)
 	storeID := serveStore(hc, s.store)
 	if _, err := stub.Configure(cctx, &pb.ConfigureRequest{StageName: s.cfg.Stage, ConfigJson: s.cfg.Config, StateBrokerId: storeID}); err != nil {
 		return fail("configure", err)
 	}
-	inst := &instance{client: client, stub: stub, conn: hc.Conn, bridge: bridge, done: make(chan struct{}), pending: map[uint64]chan *pb.BatchResult{}}
+	inst := &instance{client: client, stub: stub, conn: hc.Conn, bridge: bridge, done: make(chan struct{}), pending: map[uint64]chan *pb.BatchResult{},
+		streams: desc.Streams()}
 	// ictx lives until the instance is killed or closed; the stream and
 	// the health checks run under it, not under the caller's ctx.
 	ictx, icancel := context.WithCancel(context.Background())
@@ -710,9 +755,17 @@ func Describe(ctx context.Context, cmd *exec.Cmd, checksum []byte, log zerolog.L
 		return Info{}, fmt.Errorf("pluginhost: %s: describe: %w", cmd.Path, err)
 	}
 	return Info{
-		Description:     sdk.Description{Name: d.GetName(), Version: d.GetVersion(), Description: d.GetDescription(), ConfigSchema: d.GetConfigSchema()},
+		Description:     description(d),
 		ProtocolVersion: client.NegotiatedVersion(),
 	}, nil
+}
+
+// description converts a plugin's answer to Describe.
+func description(d *pb.Description) sdk.Description {
+	return sdk.Description{
+		Name: d.GetName(), Version: d.GetVersion(), Description: d.GetDescription(), ConfigSchema: d.GetConfigSchema(),
+		Capabilities: d.GetCapabilities(),
+	}
 }
 
 // Close stops the plugin process.
@@ -743,6 +796,8 @@ type instance struct {
 	conn   *grpc.ClientConn
 	bridge *logBridge
 	pid    int
+	// streams: the process serves ProcessStream (sdk.CapabilityStream).
+	streams bool
 
 	cancel context.CancelFunc // ends the instance's stream and health checks
 	stream pb.Stage_StreamClient
@@ -844,6 +899,57 @@ func (in *instance) call(ctx context.Context, req *pb.Batch) (*pb.BatchResult, e
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// callStream sends one batch through ProcessStream, handing each delta to
+// onDelta as it arrives, and returns the batch's result. When ctx ends
+// first it returns ctx's error, so a timeout is recognised as one. When
+// the call breaks it waits briefly for the process's fate to be known, so
+// the caller can tell a crash from a glitch.
+func (in *instance) callStream(ctx context.Context, req *pb.Batch, onDelta func(*pb.Delta)) (*pb.BatchResult, error) {
+	stream, err := in.stub.ProcessStream(ctx, req)
+	if err != nil {
+		return nil, in.streamErr(ctx, err)
+	}
+	for {
+		m, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			err = errors.New("plugin ended ProcessStream without a result")
+		}
+		if err != nil {
+			return nil, in.streamErr(ctx, err)
+		}
+		if d := m.GetDelta(); d != nil {
+			onDelta(d)
+			continue
+		}
+		if res := m.GetResult(); res != nil {
+			return res, nil
+		}
+		return nil, errors.New("plugin sent an empty ProcessStream message")
+	}
+}
+
+func (in *instance) streamErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if status.Code(err) == codes.Unavailable || status.Code(err) == codes.Canceled {
+		// The connection broke: usually the process is dying. The shared
+		// stream (or go-plugin's reaper) says so a moment later.
+		t := time.NewTimer(2 * time.Second)
+		defer t.Stop()
+		var done <-chan struct{}
+		if in.stream != nil {
+			done = in.done
+		}
+		select {
+		case <-done:
+		case <-in.bridge.exited:
+		case <-t.C:
+		}
+	}
+	return err
 }
 
 // receive routes stream results to their callers until the stream breaks.

@@ -21,8 +21,9 @@ var (
 )
 
 // builtPlugin returns the path of a real plugin binary built once per test
-// run with go build: "hello" (examples/plugins/hello) or "protov2"
-// (testdata/protov2).
+// run with go build: "hello" (examples/plugins/hello), "protov2"
+// (testdata/protov2) or "ballcast-plugin-streamtest" (a streaming stage,
+// plugins/internal/streamtest).
 func builtPlugin(t *testing.T, name string) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -30,7 +31,8 @@ func builtPlugin(t *testing.T, name string) string {
 		if buildErr != nil {
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", buildDir+string(filepath.Separator), "../../examples/plugins/hello", "./testdata/protov2")
+		cmd := exec.Command("go", "build", "-o", buildDir+string(filepath.Separator), "../../examples/plugins/hello", "./testdata/protov2",
+			"../../plugins/internal/streamtest/cmd/ballcast-plugin-streamtest")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = errors.New("go build: " + err.Error() + ": " + string(out))
 		}

@@ -1,0 +1,129 @@
+// Package streamtest is a streaming stage for tests of the delta path
+// (plugin → host → pipeline → broadcast): for every event it emits a
+// commentary line word by word as deltas (sdk.StreamStage), then returns
+// the event with the whole line as its commentary. Hooks in its config let
+// a test hold the final line back until it has seen the deltas, and crash
+// the process in the middle of a stream.
+package streamtest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/ballcast/ballcast/plugins/sdk"
+	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
+)
+
+// Config is the stage's config.
+type Config struct {
+	// Words make the line; each is one delta. Default: DefaultWords.
+	Words []string `json:"words"`
+	// Gate, when set, is a FIFO the stage reads one line from after an
+	// event's deltas and before returning its final line, so a test can
+	// check what arrived before the final line without sleeping.
+	Gate string `json:"gate"`
+	// CrashOnce, when set, is a marker file: if it does not exist, the
+	// stage creates it and exits (status 3) after the first delta of the
+	// next event (with a Gate: once the gate opens, so the test knows the
+	// delta arrived first); the restarted process then streams normally.
+	CrashOnce string `json:"crash_once"`
+}
+
+// DefaultWords is the line of a stage configured without words.
+var DefaultWords = []string{"Full", "and", "driven", "through", "cover", "for", "four."}
+
+// Stage is the streaming test stage.
+type Stage struct{ cfg Config }
+
+// New returns a stage.
+func New() *Stage { return &Stage{} }
+
+// Line is the final line a stage configured with words writes.
+func Line(words []string) string { return strings.Join(words, " ") }
+
+// Describe implements sdk.Describer.
+func (*Stage) Describe() sdk.Description {
+	return sdk.Description{Name: "streamtest", Version: "0.1.0", Description: "streams a commentary line word by word (tests)"}
+}
+
+// Configure implements sdk.Stage.
+func (s *Stage) Configure(_ context.Context, cfg sdk.Config) error {
+	c := Config{Words: DefaultWords}
+	if err := cfg.Decode(&c); err != nil {
+		return err
+	}
+	if len(c.Words) == 0 {
+		return errors.New("streamtest: words is empty")
+	}
+	s.cfg = c
+	return nil
+}
+
+// Process implements sdk.Stage: the line without streaming.
+func (s *Stage) Process(ctx context.Context, ev *sdk.Event) ([]*sdk.Event, error) {
+	return s.stream(ctx, ev, func(sdk.Delta) {})
+}
+
+// ProcessStream implements sdk.StreamStage.
+func (s *Stage) ProcessStream(ctx context.Context, batch []*sdk.Event, emit func(sdk.Delta)) ([][]*sdk.Event, []error) {
+	outs := make([][]*sdk.Event, len(batch))
+	errs := make([]error, len(batch))
+	for i, ev := range batch {
+		outs[i], errs[i] = s.stream(ctx, ev, emit)
+	}
+	return outs, errs
+}
+
+// stream streams and returns one event's line.
+func (s *Stage) stream(ctx context.Context, ev *sdk.Event, emit func(sdk.Delta)) ([]*sdk.Event, error) {
+	for i, w := range s.cfg.Words {
+		if i < len(s.cfg.Words)-1 {
+			w += " "
+		}
+		emit(sdk.Delta{EventID: ev.GetId(), Match: ev.GetMatch(), Text: w})
+		if i == 0 && s.cfg.CrashOnce != "" {
+			if f, err := os.OpenFile(s.cfg.CrashOnce, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+				f.Close()
+				if s.cfg.Gate != "" {
+					_ = wait(ctx, s.cfg.Gate)
+				}
+				os.Exit(3)
+			}
+		}
+	}
+	if s.cfg.Gate != "" {
+		if err := wait(ctx, s.cfg.Gate); err != nil {
+			return nil, err
+		}
+	}
+	ev.Commentary = &pb.Commentary{Text: Line(s.cfg.Words), Language: "en"}
+	return []*sdk.Event{ev}, nil
+}
+
+// wait reads one line from the FIFO at path.
+func wait(ctx context.Context, path string) error {
+	done := make(chan error, 1)
+	go func() {
+		f, err := os.Open(path) // blocks until the test opens it for writing
+		if err != nil {
+			done <- err
+			return
+		}
+		defer f.Close()
+		_, err = bufio.NewReader(f).ReadString('\n')
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("streamtest: gate %s: %w", path, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
