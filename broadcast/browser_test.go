@@ -84,12 +84,30 @@ func TestBrowser(t *testing.T) {
 	drv.do(t, "screenshot", map[string]any{"path": shot})
 	t.Logf("screenshot: %s", shot)
 
-	// Streaming commentary (delta frames, not sent by this server yet) shows
-	// as one provisional line that grows; a reset drops it.
-	drv.do(t, "eval", map[string]any{"expr": `['He', 'llo'].forEach((text) => window.ballcast.client._frame(
-		{op: 'delta', match: '` + browserMatch + `', id: 'next', text}))`})
-	drv.wait(t, `(document.querySelector('#lines li.provisional .text') || {}).textContent === 'Hello' && document.querySelectorAll('#lines li.provisional').length === 1`, 10*time.Second)
+	// Streaming commentary: delta frames the server sends show as one
+	// provisional line that grows as they arrive, and the event with that
+	// id replaces it with the final line.
+	const streamID = browserMatch + "/streamed"
+	provisional := func(text string) string {
+		return `document.querySelectorAll('#lines li.provisional').length === 1 && document.querySelector('#lines li.provisional .text').textContent === ` + jsString(text)
+	}
+	env.hub.PublishDelta(browserMatch, streamID, "What ")
+	drv.wait(t, provisional("What "), 10*time.Second)
+	env.hub.PublishDelta(browserMatch, streamID, "a finish")
+	drv.wait(t, provisional("What a finish"), 10*time.Second)
+	publishAll(t, env.hub, event.Event{ID: streamID, Match: browserMatch, Kind: event.KindCommentary,
+		Commentary: &event.Commentary{Text: "What a finish to the match!", Language: "en"}})
+	drv.wait(t, `document.querySelectorAll('#lines li.provisional').length === 0 && [...document.querySelectorAll('#lines li .text')].filter((n) => n.textContent === 'What a finish to the match!').length === 1`, 10*time.Second)
+	// A delta that arrives after its event's final line changes nothing
+	// (the server drops it); a new line starts growing again.
+	env.hub.PublishDelta(browserMatch, streamID, " stale")
+	env.hub.PublishDelta(browserMatch, browserMatch+"/next", "Next")
+	drv.wait(t, provisional("Next"), 10*time.Second)
+	shot = filepath.Join(artifacts, "browser-streaming.png")
+	drv.do(t, "screenshot", map[string]any{"path": shot})
+	t.Logf("screenshot: %s", shot)
 
+	// A reset drops the provisional line, below.
 	// The server "restarts" without its history: a new hub that has only
 	// the first half of the match. The page's resume point is ahead of it
 	// (and, with epochs, of another numbering), so it gets a reset and a
@@ -730,4 +748,10 @@ func trackConnections(t *testing.T, h http.Handler, tr *connTracker) *trackedSer
 		<-done
 	})
 	return ts
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s) // a string always encodes
+	return string(b)
 }

@@ -277,6 +277,7 @@ type command struct {
 	op    cmdOp
 	match string
 	pub   *published
+	delta *delta
 	c     *client
 	since uint64
 	// hasSince marks a resume request (subscribe with since).
@@ -300,6 +301,7 @@ const (
 	cmdList
 	cmdSnapshot
 	cmdEvents
+	cmdDelta
 )
 
 // published is an event as Publish prepared it for the hub goroutine.
@@ -388,6 +390,10 @@ func (h *Hub) handle(cmd command) {
 		cmd.reply <- reply{ok: true, body: h.snapshot(m)}
 	case cmdEvents:
 		cmd.reply <- h.events(cmd)
+	case cmdDelta:
+		if !h.stopping {
+			h.publishDelta(cmd.match, cmd.delta)
+		}
 	}
 }
 

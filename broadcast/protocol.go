@@ -24,6 +24,10 @@ const (
 	OpReset        = "reset"        // a resume was refused; a snapshot follows at once
 	OpUnsubscribed = "unsubscribed" // no more events of that match will follow
 	OpError        = "error"        // a request was refused; the connection stays open
+	// OpDelta is the next piece of a line still being written (streaming
+	// commentary) for the event with that id; not numbered, not stored,
+	// replaced by the event when it arrives.
+	OpDelta = "delta"
 )
 
 // Client actions: the "action" field of every client frame.
@@ -156,6 +160,17 @@ type EventFrame struct {
 	Time      time.Time `json:"time,omitzero"`
 	Source    string    `json:"source,omitempty"`
 	Data      EventData `json:"data"`
+}
+
+// Delta is the "delta" frame: Text is appended to the earlier deltas of
+// the event ID in Match, shown as a provisional line until the event with
+// that ID arrives and replaces it. It has no seq: it is never stored,
+// replayed or counted, and may be lost (a slow client skips deltas).
+type Delta struct {
+	Op    string `json:"op"`
+	Match string `json:"match"`
+	ID    string `json:"id"`
+	Text  string `json:"text"`
 }
 
 // Resumed is the "resumed" frame: the events Since+1..Seq follow at once,

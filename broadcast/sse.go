@@ -144,11 +144,12 @@ func (h *Hub) sseLoop(ctx context.Context, c *client, s *sseConn, buf []byte) {
 	}
 }
 
-// appendSSE appends one SSE message: id <epoch>:<seq> (not for errors),
+// appendSSE appends one SSE message: id <epoch>:<seq> (not for errors,
+// unsubscribes and deltas, which are not part of the numbered stream),
 // the op as the event name, the JSON frame as data. Frames are one line:
 // encoding/json escapes newlines inside strings.
 func (h *Hub) appendSSE(b []byte, op string, seq uint64, frame []byte) []byte {
-	if op != OpError && op != OpUnsubscribed {
+	if op != OpError && op != OpUnsubscribed && op != OpDelta {
 		b = append(b, "id: "...)
 		b = append(b, h.epoch...)
 		b = append(b, ':')

@@ -23,6 +23,13 @@ type HubStats struct {
 	// FramesCoalesced counts event frames replaced, unsent, by a newer one
 	// in latest-value subscriptions.
 	FramesCoalesced uint64
+	// DeltasDropped counts delta frames not queued: the hub's queue was
+	// full or it was not running, the delta was malformed, or a
+	// subscriber's queue was half full (counted once per subscriber).
+	DeltasDropped uint64
+	// DeltasStale counts deltas dropped because their event was already
+	// published.
+	DeltasStale uint64
 	// Resets by reason: resumes answered with a reset and a snapshot.
 	ResetsEpochChanged uint64
 	ResetsHistoryGone  uint64
@@ -41,6 +48,8 @@ type hubStats struct {
 	clientsWS, clientsSSE   atomic.Int64
 	slowDropped, framesSent atomic.Uint64
 	coalesced               atomic.Uint64
+	deltasDropped           atomic.Uint64
+	deltasStale             atomic.Uint64
 	resetEpoch, resetGone   atomic.Uint64
 	resetAhead              atomic.Uint64
 	subRefused, connRefused atomic.Uint64
@@ -56,6 +65,8 @@ func (h *Hub) Stats() HubStats {
 		SlowDropped:          s.slowDropped.Load(),
 		FramesSent:           s.framesSent.Load(),
 		FramesCoalesced:      s.coalesced.Load(),
+		DeltasDropped:        s.deltasDropped.Load(),
+		DeltasStale:          s.deltasStale.Load(),
 		ResetsEpochChanged:   s.resetEpoch.Load(),
 		ResetsHistoryGone:    s.resetGone.Load(),
 		ResetsAhead:          s.resetAhead.Load(),

@@ -57,6 +57,9 @@ type Frame struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 
+	// op "delta" (with ID and Match)
+	Text string `json:"text"`
+
 	// Raw is the frame as received.
 	Raw []byte `json:"-"`
 }
