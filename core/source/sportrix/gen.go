@@ -100,7 +100,7 @@ func (g *generator) apply(ev event.Event, rest []event.Event) bool {
 		c.Scorecard = append(c.Scorecard, InningsCard{Innings: in.Number, Team: in.Team, SuperOver: in.SuperOver})
 		c.Innings, c.Batting, c.Bowling = in.Number, in.Team, other(g.teams, in.Team)
 		c.Score = CricketScore{}
-		c.Over, c.PrevOver, c.Target = nil, nil, nil
+		c.Target = nil // the ended innings' tickers stay until this one's first ball
 		if in.Target != nil {
 			c.Target = &Target{Runs: in.Target.Runs, Overs: in.Target.Overs}
 		}
@@ -162,9 +162,9 @@ func (g *generator) ball(b *event.Ball) {
 			card.FallOfWickets = append(card.FallOfWickets, FoW{Wicket: card.Wickets, Runs: card.Runs, Player: w.PlayerOut, Overs: card.Overs})
 		}
 	}
-	if c.Over == nil || c.Over.Number != b.Over {
+	if c.Over == nil || c.Over.Number != b.Over || c.Over.Innings != b.Innings {
 		c.PrevOver = c.Over
-		c.Over = &OverTicker{Number: b.Over}
+		c.Over = &OverTicker{Innings: b.Innings, Number: b.Over}
 	}
 	c.Over.Bowler = b.Bowler
 	c.Over.Balls = append(append([]string(nil), c.Over.Balls...), TokenOf(b).String())
@@ -254,8 +254,13 @@ func TokenOf(b *event.Ball) Token {
 		t.Extra = "b"
 	case e.LegByes > 0:
 		t.Extra = "lb"
-	case e.Penalty > 0 && b.RunsBat == 0:
-		t.Extra = "p"
+	}
+	if e.Penalty > 0 {
+		if t.Extra == "" && b.RunsBat == 0 {
+			t.Extra = "p"
+		} else {
+			t.Penalty = e.Penalty
+		}
 	}
 	return t
 }

@@ -112,9 +112,11 @@ type fresh struct {
 func (t *Tracker) cricket(c *Cricket) ([]event.Event, error) {
 	// Parse every ticker first: a malformed token rejects the whole frame
 	// before any state changes.
-	tickers := knownOvers(c)
-	toks := make(map[*OverTicker][]Token, len(tickers))
-	for _, o := range tickers {
+	toks := map[*OverTicker][]Token{}
+	for _, o := range []*OverTicker{c.PrevOver, c.Over} {
+		if o == nil {
+			continue
+		}
 		ts := make([]Token, len(o.Balls))
 		for i, s := range o.Balls {
 			tok, err := ParseToken(s)
@@ -163,8 +165,8 @@ func (t *Tracker) cricket(c *Cricket) ([]event.Event, error) {
 			t.started = n
 			t.cur, t.legal = cursor{innings: n, over: -1}, 0
 		}
-		if n == cur && n == t.cur.innings {
-			t.deliveries(e, c, card, tickers, toks)
+		if n == t.cur.innings {
+			t.deliveries(e, c, n, card, knownOvers(c, n, cur), toks)
 		}
 		if n < cur || final || card != nil && card.Closed {
 			if n == t.cur.innings {
@@ -199,19 +201,29 @@ func (t *Tracker) cricket(c *Cricket) ([]event.Event, error) {
 	return e.evs, nil
 }
 
-// knownOvers are the over tickers of c's current innings, oldest first.
-func knownOvers(c *Cricket) []*OverTicker {
-	switch {
-	case c.Over == nil:
-		return nil
-	case c.PrevOver != nil && c.PrevOver.Number < c.Over.Number:
-		return []*OverTicker{c.PrevOver, c.Over}
+// knownOvers are the over tickers c shows for innings n (cur is c's
+// current innings), oldest first.
+func knownOvers(c *Cricket, n, cur int) []*OverTicker {
+	of := func(o *OverTicker) bool { return o != nil && (o.Innings == n || o.Innings == 0 && n == cur) }
+	var out []*OverTicker
+	if of(c.PrevOver) {
+		out = append(out, c.PrevOver)
 	}
-	return []*OverTicker{c.Over}
+	if of(c.Over) {
+		if len(out) == 1 && out[0].Number >= c.Over.Number {
+			out = out[:0] // out of order: trust the latest
+		}
+		out = append(out, c.Over)
+	}
+	return out
 }
 
 // deliveries emits the deliveries of c's current innings after the cursor.
-func (t *Tracker) deliveries(e *emitter, c *Cricket, card *InningsCard, tickers []*OverTicker, toks map[*OverTicker][]Token) {
+func (t *Tracker) deliveries(e *emitter, c *Cricket, n int, card *InningsCard, tickers []*OverTicker, toks map[*OverTicker][]Token) {
+	batting, bowling := c.Batting, c.Bowling
+	if n != prevInnings(c) && card != nil {
+		batting, bowling = card.Team, other([]string{c.Home, c.Away}, card.Team)
+	}
 	var (
 		news []fresh
 		lost bool // deliveries between the cursor and news are unknown
@@ -262,7 +274,7 @@ func (t *Tracker) deliveries(e *emitter, c *Cricket, card *InningsCard, tickers 
 		}
 		pos, sub := position(toks[f.over][:f.idx+1])
 		b := &event.Ball{
-			Innings: t.cur.innings, BattingTeam: c.Batting, BowlingTeam: c.Bowling,
+			Innings: t.cur.innings, BattingTeam: batting, BowlingTeam: bowling,
 			Over: f.over.Number, Ball: pos, Sub: sub, Legal: f.tok.Legal(),
 			Bowler: f.over.Bowler, Batter: s, NonStriker: ns,
 		}
@@ -298,7 +310,7 @@ func (t *Tracker) deliveries(e *emitter, c *Cricket, card *InningsCard, tickers 
 			t.legal++
 		}
 	}
-	if lost {
+	if lost && n == prevInnings(c) {
 		t.countGap(c.Score.Overs.LegalBalls(6))
 	}
 }

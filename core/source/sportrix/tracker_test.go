@@ -3,7 +3,6 @@ package sportrix
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -107,5 +106,80 @@ func js(v any) string {
 	return string(b)
 }
 
-var _ = fmt.Sprint
-var _ = os.ReadFile
+// TestTrackerRecoversSkippedFrames skips runs of frames, as a reconnect
+// does, and wants every delivery still emitted once, in order, with the
+// replay's identity, runs and wickets: the over tickers carry the last
+// one or two overs, which covers any run of up to six deliveries.
+func TestTrackerRecoversSkippedFrames(t *testing.T) {
+	for _, skip := range []int{1, 2, 3, 5} {
+		for _, m := range devMatches(t) {
+			t.Run(fmt.Sprintf("skip%d/%d", skip, m.id), func(t *testing.T) {
+				tr := NewTracker(strconv.FormatInt(m.id, 10))
+				var got []event.Event
+				for i, f := range frames(t, m.id, m.evs) {
+					if i%(skip+4) >= 4 { // skip frames 4..4+skip-1 of each period
+						continue
+					}
+					evs, err := tr.Apply(f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, evs...)
+				}
+				// The last frame may have been skipped; the final state
+				// arrives as a reconnect's snapshot would bring it.
+				data, _ := Generate(m.id, m.evs)
+				f, _ := ParseFrame([]byte(`{"op":"snapshot","data":` + string(data[len(data)-1]) + `}`))
+				evs, err := tr.Apply(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, evs...)
+				same, batters := compareRecovered(t, got, m.evs)
+				if tr.Gaps() != 0 {
+					t.Fatalf("gaps %d, want 0", tr.Gaps())
+				}
+				t.Logf("%d events; %d balls; %d with the replay's batter", len(got), same, batters)
+			})
+		}
+	}
+}
+
+// compareRecovered wants got to be want, event for event, with balls
+// equal in identity, legality, runs and wickets (the fields a ticker
+// recovers without the state before the ball).
+func compareRecovered(t *testing.T, got, want []event.Event) (balls, batters int) {
+	t.Helper()
+	seen := map[string]bool{}
+	for i := range min(len(got), len(want)) {
+		g, w := got[i], want[i]
+		if seen[g.ID] {
+			t.Fatalf("event %s emitted twice", g.ID)
+		}
+		seen[g.ID] = true
+		if g.ID != w.ID || g.Kind != w.Kind {
+			t.Fatalf("event %d is %s, want %s", i, g.ID, w.ID)
+		}
+		if g.Kind != event.KindBall {
+			continue
+		}
+		gb, wb := g.Ball, w.Ball
+		if gb.Key() != wb.Key() || gb.Legal != wb.Legal || gb.Runs() != wb.Runs() || gb.RunsBat != wb.RunsBat ||
+			len(gb.Wickets) != len(wb.Wickets) || gb.BattingTeam != wb.BattingTeam || gb.Bowler != wb.Bowler {
+			t.Fatalf("ball %s differs:\n got %s\nwant %s", g.ID, js(gb), js(wb))
+		}
+		for j := range gb.Wickets {
+			if gb.Wickets[j].PlayerOut != wb.Wickets[j].PlayerOut || gb.Wickets[j].Kind != wb.Wickets[j].Kind {
+				t.Fatalf("ball %s wicket %d: got %+v, want %+v", g.ID, j, gb.Wickets[j], wb.Wickets[j])
+			}
+		}
+		balls++
+		if gb.Batter == wb.Batter && gb.NonStriker == wb.NonStriker {
+			batters++
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d events, want %d", len(got), len(want))
+	}
+	return balls, batters
+}

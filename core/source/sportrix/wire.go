@@ -177,9 +177,10 @@ type Cricket struct {
 	Bowling string       `json:"bowling,omitempty"`
 	Score   CricketScore `json:"score"`
 	Target  *Target      `json:"target,omitempty"`
-	// Over is the over in progress (or just completed) of the current
-	// innings; PrevOver the one before it, so a client that missed the
-	// end of an over can still recover its balls.
+	// Over is the over in progress (or just completed); PrevOver the one
+	// before it, so a client that missed the end of an over can still
+	// recover its balls. Between innings they are the last overs of the
+	// innings that ended.
 	Over     *OverTicker `json:"over,omitempty"`
 	PrevOver *OverTicker `json:"prev_over,omitempty"`
 	// Batsmen are the two at the crease for the next delivery; Striker
@@ -207,9 +208,13 @@ type Target struct {
 // OverTicker is one over's deliveries in bowling order, as scoreboard
 // tokens (see ParseToken).
 type OverTicker struct {
-	Number int      `json:"number"` // 0-based
-	Bowler string   `json:"bowler,omitempty"`
-	Balls  []string `json:"balls"`
+	// Innings is the innings the over belongs to: a snapshot keeps the
+	// last overs of an innings that just ended until the next one is under
+	// way. 0 means the current innings.
+	Innings int      `json:"innings,omitempty"`
+	Number  int      `json:"number"` // 0-based
+	Bowler  string   `json:"bowler,omitempty"`
+	Balls   []string `json:"balls"`
 }
 
 // Batsman is a batter at the crease.
@@ -311,9 +316,10 @@ type Soccer struct {
 
 // Token is one delivery of an over ticker.
 type Token struct {
-	Runs   int    // total runs of the delivery
-	Extra  string // "", "wd", "nb", "b", "lb", "nbb", "nblb", "p"
-	Wicket bool   // a dismissal (of any kind) on this delivery
+	Runs    int    // total runs of the delivery, penalty runs included
+	Extra   string // "", "wd", "nb", "b", "lb", "nbb", "nblb", "p"
+	Penalty int    // penalty runs on top of another outcome ("+5p")
+	Wicket  bool   // a dismissal (of any kind) on this delivery
 }
 
 // Legal reports whether the delivery counts toward the over.
@@ -324,6 +330,8 @@ func (t Token) Legal() bool { return t.Extra != "wd" && !strings.HasPrefix(t.Ext
 // no-ball takes one and the rest go to the bat, or to byes or leg byes
 // for nbb and nblb.
 func (t Token) Split() (bat int, ex Extras) {
+	ex.Penalty = t.Penalty
+	t.Runs -= t.Penalty
 	switch t.Extra {
 	case "wd":
 		ex.Wides = t.Runs
@@ -332,7 +340,7 @@ func (t Token) Split() (bat int, ex Extras) {
 	case "lb":
 		ex.LegByes = t.Runs
 	case "p":
-		ex.Penalty = t.Runs
+		ex.Penalty += t.Runs
 	case "nb", "nbb", "nblb":
 		ex.NoBalls = min(1, t.Runs)
 		rest := t.Runs - ex.NoBalls
@@ -352,8 +360,11 @@ func (t Token) Split() (bat int, ex Extras) {
 
 func (t Token) String() string {
 	s := strconv.Itoa(t.Runs) + t.Extra
+	if t.Penalty > 0 {
+		s += "+" + strconv.Itoa(t.Penalty) + "p"
+	}
 	if t.Wicket {
-		if t.Runs == 0 && t.Extra == "" {
+		if s == "0" {
 			return "W"
 		}
 		s += "W"
@@ -363,14 +374,23 @@ func (t Token) String() string {
 
 var extraCodes = []string{"nblb", "nbb", "nb", "wd", "lb", "b", "p"}
 
-// ParseToken parses a ticker token: "<runs><extra>[W]", where runs may be
-// omitted when 0 and extra is one of wd, nb, b, lb, nbb, nblb, p.
-// Examples: "0", "4", "W", "1W" (run out after a run), "1wd", "5nb", "2lb".
+// ParseToken parses a ticker token: "<runs><extra>[+<n>p][W]", where runs
+// (the delivery's total) may be omitted when 0, extra is one of wd, nb, b,
+// lb, nbb, nblb, p, and +<n>p counts penalty runs awarded on top of the
+// delivery's other outcome. Examples: "0", "4", "W", "1W" (run out after a
+// run), "1wd", "5nb", "2lb", "6+5p" (a single and five penalty runs).
 func ParseToken(s string) (Token, error) {
 	var t Token
 	rest := s
 	if strings.HasSuffix(rest, "W") {
 		t.Wicket, rest = true, strings.TrimSuffix(rest, "W")
+	}
+	if i := strings.LastIndexByte(rest, '+'); i >= 0 && strings.HasSuffix(rest, "p") {
+		n, err := strconv.Atoi(rest[i+1 : len(rest)-1])
+		if err != nil || n <= 0 || n > 99 {
+			return Token{}, fmt.Errorf("ticker token %q: bad penalty", s)
+		}
+		t.Penalty, rest = n, rest[:i]
 	}
 	i := 0
 	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
@@ -398,6 +418,9 @@ func ParseToken(s string) (Token, error) {
 	}
 	if i == 0 && code == "" && !t.Wicket {
 		return Token{}, fmt.Errorf("ticker token %q: empty", s)
+	}
+	if t.Penalty > t.Runs {
+		return Token{}, fmt.Errorf("ticker token %q: penalty above the total", s)
 	}
 	return t, nil
 }
