@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,9 +43,9 @@ const (
 	reasonTruncated  = "truncated"
 	reasonFiltered   = "content filter"
 	reasonIncomplete = "stream incomplete"
-	reasonUngrounded = "ungrounded number"
 	reasonRepeat     = "repeat"
 	reasonSkipped    = "llm unavailable"
+	reasonBudget     = "budget"
 )
 
 // fallbackError carries the reason an LLM reply was not used.
@@ -61,18 +63,20 @@ type llm struct {
 	maxTokens   int
 	temperature float32
 	timeout     time.Duration
-	language    string
-	persona     string
+	retries     int
+	language    string // BCP 47 tag
+	persona     string // the persona's description
+	sem         chan struct{}
 
 	mu      sync.Mutex // guards breaker; never held during a request
 	breaker breaker
 }
 
 // breaker stops asking a failing service for a while: after breakerTrip
-// failures in a row (timeouts, connection errors, 429 and 5xx) the next
-// skip events go straight to the template; the skip doubles, up to
-// breakerMaxSkip, while the service keeps failing. It counts events, not
-// time, so a replay behaves the same at any speed.
+// failures in a row (timeouts, connection errors, 429 and 5xx, after
+// retries) the next skip events go straight to the template; the skip
+// doubles, up to breakerMaxSkip, while the service keeps failing. It counts
+// events, not time, so a replay behaves the same at any speed.
 type breaker struct {
 	fails int // service failures in a row
 	skip  int // events still to skip
@@ -120,6 +124,11 @@ func serviceFailure(reason string) bool {
 	return false
 }
 
+// retryable reports the failures worth another attempt: 429 and 5xx.
+func retryable(reason string) bool {
+	return reason == "http 429" || strings.HasPrefix(reason, "http 5")
+}
+
 func newLLM(cfg Config, key string) *llm {
 	oc := openai.DefaultConfig(key)
 	oc.BaseURL = DefaultBaseURL
@@ -135,140 +144,246 @@ func newLLM(cfg Config, key string) *llm {
 		maxTokens:   cfg.LLM.MaxTokens,
 		temperature: float32(*cfg.LLM.Temperature),
 		timeout:     time.Duration(cfg.LLM.Timeout),
+		retries:     *cfg.LLM.Retries,
 		language:    cfg.Language,
-		persona:     cfg.Persona,
+		persona:     cfg.personaPrompt(),
+		sem:         make(chan struct{}, cfg.LLM.MaxConcurrency),
 	}
 }
 
-// generate asks the model for a line from factList (facts.list).
-// templateLine is given to the model as a plain reference. onDelta, when
-// not nil, receives each piece of streamed text as it arrives (for
-// streaming partial commentary to frontends). On success reason is empty;
+// answer is the outcome of one generate call.
+type answer struct {
+	text, model string
+	reason      string // "" when text is usable
+	tokens      int    // prompt + completion tokens spent, reported or estimated
+	attempts    int    // requests sent
+}
+
+// request is what generate asks for one event.
+type request struct {
+	facts     []string // facts.list
+	reference string   // the template line, given to the model as a plain reference
+	// onDelta, when not nil, receives each piece of streamed text as it
+	// arrives (streaming partial commentary to frontends).
+	onDelta func(string)
+}
+
+// generate asks the model for a line. On success answer.reason is empty;
 // otherwise it says why the template line must stand in. It is safe for
-// concurrent use.
-func (l *llm) generate(ctx context.Context, factList []string, templateLine string, onDelta func(string)) (text, model, reason string) {
+// concurrent use; at most llm.max_concurrency requests are in flight.
+func (l *llm) generate(ctx context.Context, r request) answer {
 	l.mu.Lock()
 	allow := l.breaker.allow()
 	l.mu.Unlock()
 	if !allow {
-		return "", "", reasonSkipped
+		return answer{reason: reasonSkipped}
 	}
-	text, model, reason = l.ask(ctx, factList, templateLine, onDelta)
+	select {
+	case l.sem <- struct{}{}:
+	case <-ctx.Done():
+		return answer{reason: reasonFor(ctx, ctx.Err())}
+	}
+	a := l.ask(ctx, r)
+	<-l.sem
 	l.mu.Lock()
-	l.breaker.record(reason)
+	l.breaker.record(a.reason)
 	l.mu.Unlock()
-	return text, model, reason
+	return a
 }
 
 // deadlineMargin is kept free before the caller's own deadline, so the
 // template line can still be returned in time.
 const deadlineMargin = 100 * time.Millisecond
 
-func (l *llm) ask(ctx context.Context, factList []string, templateLine string, onDelta func(string)) (text, model, reason string) {
+// Retry timing: backoff doubles from retryBase with ±25% jitter; a
+// Retry-After longer than maxRetryAfter, or past the deadline, is not
+// waited for.
+const (
+	retryBase     = 100 * time.Millisecond
+	maxRetryAfter = 2 * time.Second
+)
+
+// ask sends the request, retrying 429 and 5xx answers while the deadline
+// (llm.timeout, and the caller's less deadlineMargin) leaves room.
+func (l *llm) ask(ctx context.Context, r request) answer {
 	deadline := time.Now().Add(l.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Add(-deadlineMargin).Before(deadline) {
 		deadline = d.Add(-deadlineMargin)
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	system, user := l.systemPrompt(), userPrompt(r.facts, r.reference)
 	req := openai.ChatCompletionRequest{
 		Model: l.model,
 		Messages: []openai.ChatCompletionMessage{
-			{Role: openai.ChatMessageRoleSystem, Content: l.systemPrompt()},
-			{Role: openai.ChatMessageRoleUser, Content: userPrompt(factList, templateLine)},
+			{Role: openai.ChatMessageRoleSystem, Content: system},
+			{Role: openai.ChatMessageRoleUser, Content: user},
 		},
 		//lint:ignore SA1019 max_tokens is what OpenAI-compatible servers (vLLM, llama.cpp, Ollama) accept; max_completion_tokens is not universal
 		MaxTokens:   l.maxTokens,
 		Temperature: l.temperature,
 	}
-	var (
-		raw, finish string
-		err         error
-	)
-	if l.stream {
-		raw, model, finish, err = l.streamed(ctx, req, onDelta)
-	} else {
-		raw, model, finish, err = l.unary(ctx, req)
+	promptTokens := estimateTokens(system) + estimateTokens(user)
+	var a answer
+	for attempt := 0; ; attempt++ {
+		a.attempts++
+		info := &replyInfo{}
+		actx := context.WithValue(ctx, replyInfoKey{}, info)
+		var (
+			raw, finish string
+			use         *openai.Usage
+			emitted     bool
+			err         error
+		)
+		if l.stream {
+			raw, a.model, finish, use, emitted, err = l.streamed(actx, req, r.onDelta)
+		} else {
+			raw, a.model, finish, use, err = l.unary(actx, req)
+		}
+		switch {
+		case use != nil && use.TotalTokens > 0:
+			a.tokens += use.TotalTokens
+		case use != nil && use.PromptTokens+use.CompletionTokens > 0:
+			a.tokens += use.PromptTokens + use.CompletionTokens
+		case info.status() == http.StatusOK || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+			// The model worked on it (or may have): estimate.
+			a.tokens += promptTokens + estimateTokens(raw)
+		}
+		if err == nil {
+			a.text, a.reason = l.accept(raw, finish, r)
+			if a.reason == "" && a.model == "" {
+				a.model = l.model
+			}
+			return a
+		}
+		a.reason = reasonFor(ctx, err)
+		if !retryable(a.reason) || attempt >= l.retries || emitted {
+			return a
+		}
+		wait := backoff(attempt)
+		if ra := info.retryAfter(); ra > 0 {
+			if ra > maxRetryAfter {
+				return a
+			}
+			wait = ra
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return a
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return a
+		}
 	}
-	if err != nil {
-		return "", "", reasonFor(ctx, err)
-	}
+}
+
+// accept checks a complete reply: its finish reason, its shape, its
+// grounding. It returns the line, or the reason it is not used.
+func (l *llm) accept(raw, finish string, r request) (string, string) {
 	switch openai.FinishReason(finish) {
 	case openai.FinishReasonLength:
-		return "", "", reasonTruncated
+		return "", reasonTruncated
 	case openai.FinishReasonContentFilter:
-		return "", "", reasonFiltered
+		return "", reasonFiltered
 	}
-	text, reason = cleanReply(raw)
+	text, reason := cleanReply(raw)
 	if reason != "" {
-		return "", "", reason
+		return "", reason
 	}
-	if !grounded(text, strings.Join(factList, "\n")+"\n"+templateLine) {
-		return "", "", reasonUngrounded
+	if reason := newGround(r.facts, r.reference).check(text); reason != "" {
+		return "", reason
 	}
-	if model == "" {
-		model = l.model
-	}
-	return text, model, ""
+	return text, ""
 }
 
-func (l *llm) unary(ctx context.Context, req openai.ChatCompletionRequest) (text, model, finish string, err error) {
+// backoff is the wait before retry attempt+1: 100 ms, 200 ms, 400 ms, ...
+// with ±25% jitter.
+func backoff(attempt int) time.Duration {
+	d := retryBase << min(attempt, 6)
+	return time.Duration(float64(d) * (0.75 + rand.Float64()/2))
+}
+
+// estimateTokens guesses the tokens of s when the server reports none:
+// about four bytes of UTF-8 a token.
+func estimateTokens(s string) int { return (len(s) + 3) / 4 }
+
+func (l *llm) unary(ctx context.Context, req openai.ChatCompletionRequest) (text, model, finish string, use *openai.Usage, err error) {
 	resp, err := l.client.CreateChatCompletion(ctx, req)
 	if err != nil {
-		return "", "", "", err
+		return "", "", "", nil, err
 	}
+	use = &resp.Usage
 	if len(resp.Choices) == 0 {
-		return "", "", "", fallbackError(reasonNoChoices)
+		return "", "", "", use, fallbackError(reasonNoChoices)
 	}
 	c := resp.Choices[0]
-	return c.Message.Content, resp.Model, string(c.FinishReason), nil
+	return c.Message.Content, resp.Model, string(c.FinishReason), use, nil
 }
 
-func (l *llm) streamed(ctx context.Context, req openai.ChatCompletionRequest, onDelta func(string)) (text, model, finish string, err error) {
+// streamed reads a streamed reply, passing each piece of text to onDelta
+// as it arrives; emitted says whether any was passed (no retry then: the
+// pieces are out). After the finish reason it reads on to the end of the
+// stream for the usage chunk (stream_options.include_usage).
+func (l *llm) streamed(ctx context.Context, req openai.ChatCompletionRequest, onDelta func(string)) (text, model, finish string, use *openai.Usage, emitted bool, err error) {
+	req.Stream = true
+	req.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 	stream, err := l.client.CreateChatCompletionStream(ctx, req)
 	if err != nil {
-		return "", "", "", err
+		return "", "", "", nil, false, err
 	}
 	defer stream.Close()
 	var b strings.Builder
-	for finish == "" {
+	for {
 		chunk, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return "", "", "", err
+			if finish != "" {
+				break // the line is complete; only the usage is lost
+			}
+			return b.String(), model, "", use, emitted, err
 		}
 		if chunk.Model != "" {
 			model = chunk.Model
 		}
+		if chunk.Usage != nil {
+			use = chunk.Usage
+		}
 		if len(chunk.Choices) == 0 {
-			continue // e.g. a usage-only chunk
+			continue // e.g. the usage chunk
 		}
 		c := chunk.Choices[0]
-		if d := c.Delta.Content; d != "" {
+		if d := c.Delta.Content; d != "" && finish == "" {
 			b.WriteString(d)
 			if onDelta != nil {
 				onDelta(d)
+				emitted = true
 			}
 			if b.Len() > 4*maxLineRunes {
-				return "", "", "", fallbackError(reasonTooLong)
+				return "", model, "", use, emitted, fallbackError(reasonTooLong)
 			}
 		}
-		finish = string(c.FinishReason)
+		if c.FinishReason != "" && finish == "" {
+			finish = string(c.FinishReason)
+		}
 	}
 	if finish == "" {
-		return "", "", "", fallbackError(reasonIncomplete)
+		return b.String(), model, "", use, emitted, fallbackError(reasonIncomplete)
 	}
-	return b.String(), model, finish, nil
+	return b.String(), model, finish, use, emitted, nil
 }
 
 func (l *llm) systemPrompt() string {
 	return fmt.Sprintf("You are %s, calling a live cricket match. Write exactly one line of commentary, at most 40 words, "+
-		"in the language with BCP 47 tag %q, about the event the facts describe. Use only the facts: names exactly as given, "+
-		"and no number that is not in the facts. Invent nothing else: no shot, delivery, fielding position, weather, crowd, "+
+		"in %s, about the event the facts describe. Use only the facts: player and team names exactly as the facts "+
+		"write them (in Latin script, never translated or transliterated, no first names the facts do not give), and no "+
+		"number that is not in the facts. Invent nothing else: no shot, delivery, fielding position, weather, crowd, "+
 		"record or statistic that the facts do not state. No hashtags, emojis, quotation marks or labels. Reply with the line only.",
-		l.persona, l.language)
+		l.persona, languageName(l.language))
 }
 
 func userPrompt(factList []string, templateLine string) string {
@@ -282,6 +397,56 @@ func userPrompt(factList []string, templateLine string) string {
 	b.WriteString("\nA plain line with the same facts, for reference: ")
 	b.WriteString(templateLine)
 	return b.String()
+}
+
+// replyInfo is what cappedClient saw of one HTTP response, for ask: the
+// status and the Retry-After header, which go-openai does not expose.
+type replyInfo struct {
+	mu    sync.Mutex
+	code  int
+	after time.Duration
+}
+
+type replyInfoKey struct{}
+
+func (ri *replyInfo) record(resp *http.Response) {
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	ri.code = resp.StatusCode
+	ri.after, _ = parseRetryAfter(resp.Header, time.Now())
+}
+
+func (ri *replyInfo) status() int {
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	return ri.code
+}
+
+func (ri *replyInfo) retryAfter() time.Duration {
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	return ri.after
+}
+
+// parseRetryAfter reads retry-after-ms (OpenAI, Azure) or Retry-After in
+// seconds or as an HTTP date.
+func parseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	if v := h.Get("Retry-After-Ms"); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
+			return time.Duration(ms * float64(time.Millisecond)), true
+		}
+	}
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
 }
 
 // reasonFor maps a failed request to its fallback reason.
@@ -348,47 +513,9 @@ func cleanReply(raw string) (string, string) {
 	return line, ""
 }
 
-// grounded reports whether every number in text appears in facts.
-func grounded(text, facts string) bool {
-	have := map[string]bool{}
-	for _, n := range numbers(facts) {
-		have[n] = true
-	}
-	for _, n := range numbers(text) {
-		if !have[n] {
-			return false
-		}
-	}
-	return true
-}
-
-// numbers returns the numbers written in digits in s: "45/1 after 3.4"
-// gives 45, 1 and 3.4.
-func numbers(s string) []string {
-	var out []string
-	for i := 0; i < len(s); {
-		if s[i] < '0' || s[i] > '9' {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		if j+1 < len(s) && s[j] == '.' && s[j+1] >= '0' && s[j+1] <= '9' {
-			j++
-			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-				j++
-			}
-		}
-		out = append(out, s[i:j])
-		i = j
-	}
-	return out
-}
-
 // cappedClient is the HTTP client go-openai uses: it cuts every response
-// body off at max bytes.
+// body off at max bytes, and notes each response's status and Retry-After
+// for the request's replyInfo.
 type cappedClient struct {
 	c   *http.Client
 	max int64
@@ -398,6 +525,9 @@ func (d cappedClient) Do(req *http.Request) (*http.Response, error) {
 	resp, err := d.c.Do(req)
 	if err != nil {
 		return nil, err
+	}
+	if ri, ok := req.Context().Value(replyInfoKey{}).(*replyInfo); ok {
+		ri.record(resp)
 	}
 	resp.Body = &cappedBody{rc: resp.Body, left: d.max}
 	return resp, nil

@@ -125,14 +125,21 @@ func cut(contentType, body string) func(http.ResponseWriter, *http.Request, *ope
 	}
 }
 
-// llmStage returns a stage configured against f.
-func llmStage(t *testing.T, f *fakeLLM, streamed bool, timeout string) *Stage {
+// llmStage returns a stage configured against f; extra keys are added to
+// its llm config.
+func llmStage(t *testing.T, f *fakeLLM, streamed bool, timeout string, extra ...map[string]any) *Stage {
 	t.Helper()
 	st := New()
-	cfg := map[string]any{"llm": map[string]any{
+	lc := map[string]any{
 		"base_url": f.srv.URL + "/v1", "model": "configured-model", "timeout": timeout, "stream": streamed,
 		"api_key_env": "BALLCAST_TEST_COMMENTARY_KEY",
-	}, "persona": "a calm radio voice", "language": "en-GB"}
+	}
+	for _, e := range extra {
+		for k, v := range e {
+			lc[k] = v
+		}
+	}
+	cfg := map[string]any{"llm": lc, "persona": "analyst", "persona_prompt": "a calm radio voice", "language": "en-GB"}
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +149,8 @@ func llmStage(t *testing.T, f *fakeLLM, streamed bool, timeout string) *Stage {
 	}
 	return st
 }
+
+var noRetries = map[string]any{"retries": 0}
 
 // aFour is Buttler hitting Haris Rauf for four, the first ball of a match.
 func aFour() *pb.Ball { return runs("JC Buttler", "Haris Rauf", 4) }
@@ -162,8 +171,8 @@ func TestLLMReply(t *testing.T) {
 			if c.GetText() != line || c.GetFallback() || c.GetReason() != "" {
 				t.Fatalf("commentary = %v, want the model's line without fallback", c)
 			}
-			if c.GetModel() != fakeModel || c.GetPersona() != "a calm radio voice" || c.GetLanguage() != "en-GB" || c.GetLatencyNanos() <= 0 {
-				t.Errorf("commentary = %v, want model %s, persona, language en-GB, latency", c, fakeModel)
+			if c.GetModel() != fakeModel || c.GetPersona() != "analyst" || c.GetLanguage() != "en-GB" || c.GetLatencyNanos() <= 0 {
+				t.Errorf("commentary = %v, want model %s, persona analyst, language en-GB, latency", c, fakeModel)
 			}
 			reqs := f.requests()
 			// innings start and the ball
@@ -179,7 +188,7 @@ func TestLLMReply(t *testing.T) {
 			if len(req.Messages) != 2 || req.Messages[0].Role != "system" || req.Messages[1].Role != "user" {
 				t.Fatalf("messages = %+v, want system and user", req.Messages)
 			}
-			mustContain(t, req.Messages[0].Content, "a calm radio voice", "one line", "en-GB")
+			mustContain(t, req.Messages[0].Content, "a calm radio voice", "one line", "English", "en-GB")
 			mustContain(t, req.Messages[1].Content, "bowler: Haris Rauf", "batter on strike: Buttler", "FOUR", "4 runs",
 				"England 4/0", "runs from this ball: 4")
 			if a := f.auth[1]; a != "Bearer sk-test-secret-123" {
@@ -223,20 +232,23 @@ func TestLLMFallback(t *testing.T) {
 		{"truncated", false, completion("Buttler hits Haris Rauf for", "length"), "truncated"},
 		{"content filter", true, stream([]string{"Buttler"}, "content_filter", true), "content filter"},
 		{"ungrounded number", false, completion("Buttler hits Haris Rauf for four, his 17th boundary.", "stop"), "ungrounded number"},
+		{"ungrounded number word", false, completion("Buttler hits Haris Rauf for four, his seventh of the day.", "stop"), "ungrounded number"},
+		{"invented first name", false, completion("Jos Buttler hits Haris Rauf for four.", "stop"), "ungrounded name"},
+		{"invented fielder", true, stream([]string{"Buttler drives Haris Rauf past ", "Shadab Khan for four."}, "stop", true), "ungrounded name"},
 		{"huge body", false, raw("application/json", `{"id":"c1","choices":[{"index":0,"message":{"content":"`+long+`"},"finish_reason":"stop"}]}`), "reply too large"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeLLM(t, tc.reply)
-			st := llmStage(t, f, tc.stream, "5s")
+			st := llmStage(t, f, tc.stream, "5s", noRetries)
 			s := newSim(t, st, "m")
 			c := s.bowlC(aFour())
 			if !c.GetFallback() || c.GetReason() != tc.reason {
 				t.Fatalf("commentary = %v, want fallback with reason %q", c, tc.reason)
 			}
 			mustContain(t, c.GetText(), "Buttler", "Haris Rauf")
-			if c.GetModel() != "" || c.GetLanguage() != "en" || c.GetPersona() != "" {
-				t.Errorf("fallback commentary = %v, want no model, language en, no persona", c)
+			if c.GetModel() != "" || c.GetLanguage() != "en" || c.GetPersona() != "analyst" {
+				t.Errorf("fallback commentary = %v, want no model, language en, persona analyst", c)
 			}
 		})
 	}
@@ -295,22 +307,6 @@ func TestLLMRepeat(t *testing.T) {
 	}
 }
 
-func TestStreamDeltas(t *testing.T) {
-	pieces := []string{"FOUR! ", "Buttler off ", "Haris Rauf."}
-	f := newFakeLLM(t, stream(pieces, "stop", true))
-	l := newLLM(Config{LLM: LLMConfig{BaseURL: f.srv.URL + "/v1", Stream: true}}.withDefaults(), "")
-	fa := facts{kind: kindBall, over: "0.1", bowler: "Haris Rauf", batter: "JC Buttler", runsBat: 4, innings: 1}
-	var got []string
-	text, model, reason := l.generate(context.Background(), fa.list(newNames(nil)), "Haris Rauf to Buttler, FOUR!",
-		func(d string) { got = append(got, d) })
-	if reason != "" || text != "FOUR! Buttler off Haris Rauf." || model != fakeModel {
-		t.Fatalf("generate = %q, %q, %q", text, model, reason)
-	}
-	if strings.Join(got, "|") != strings.Join(pieces, "|") {
-		t.Errorf("deltas = %q, want %q", got, pieces)
-	}
-}
-
 func TestConfigure(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -326,8 +322,9 @@ func TestConfigure(t *testing.T) {
 		{name: "null", cfg: `null`, wantLLM: false},
 		{name: "unknown key", cfg: `{"llm":{"base_ur":"x"}}`, errs: []string{"base_ur"}},
 		{name: "bad duration", cfg: `{"llm":{"timeout":"soon"}}`, errs: []string{"duration"}},
-		{name: "every problem", cfg: `{"llm":{"base_url":"ftp://x","timeout":"-1s","max_tokens":-3,"temperature":5}}`,
-			errs: []string{"base_url", "timeout", "max_tokens", "temperature"}},
+		{name: "every problem", cfg: `{"persona":"shouty","llm":{"base_url":"ftp://x","timeout":"-1s","max_tokens":-3,"temperature":5,"retries":9,"max_concurrency":-1,"match_token_budget":-5}}`,
+			errs: []string{"base_url", "timeout", "max_tokens", "temperature", "persona \"shouty\"", "retries", "max_concurrency", "match_token_budget"}},
+		{name: "personas", cfg: `{"persona":"minimalist","language":"hi","llm":{"enabled":false}}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -361,7 +358,7 @@ func TestDescribe(t *testing.T) {
 	if err := json.Unmarshal([]byte(d.ConfigSchema), &schema); err != nil {
 		t.Fatalf("config schema: %v", err)
 	}
-	for _, k := range []string{"llm", "language", "persona"} {
+	for _, k := range []string{"llm", "language", "persona", "persona_prompt", "check_templates"} {
 		if _, ok := schema.Properties[k]; !ok {
 			t.Errorf("config schema lacks %q", k)
 		}
@@ -372,7 +369,8 @@ func TestDescribe(t *testing.T) {
 	if err := json.Unmarshal(schema.Properties["llm"], &llmSchema); err != nil {
 		t.Fatal(err)
 	}
-	cfgJSON, _ := json.Marshal(LLMConfig{Enabled: new(bool), BaseURL: "x", Model: "x", APIKeyEnv: "x", Timeout: 1, Stream: true, MaxTokens: 1, Temperature: new(float64)})
+	cfgJSON, _ := json.Marshal(LLMConfig{Enabled: new(bool), BaseURL: "x", Model: "x", APIKeyEnv: "x", Timeout: 1, Stream: true, MaxTokens: 1,
+		Temperature: new(float64), Retries: new(int), MaxConcurrency: 1, MatchTokenBudget: 1})
 	var keys map[string]any
 	json.Unmarshal(cfgJSON, &keys)
 	for k := range keys {
@@ -397,7 +395,7 @@ func TestLLMBreaker(t *testing.T) {
 		}
 		completion("Buttler stays watchful against Haris Rauf.", "stop")(w, r, req)
 	})
-	s := newSim(t, llmStage(t, f, false, "2s"), "m") // innings start: failure 1
+	s := newSim(t, llmStage(t, f, false, "2s", noRetries), "m") // innings start: failure 1
 	var reasons []string
 	for range 2 + breakerMinSkip + 1 + 2*breakerMinSkip {
 		reasons = append(reasons, s.bowlC(dot("JC Buttler", "Haris Rauf")).GetReason())
@@ -504,4 +502,264 @@ func TestLLMCallerDeadline(t *testing.T) {
 	if elapsed > deadline+2*time.Second { // the caller's deadline, not the minute of llm.timeout
 		t.Errorf("returned after %v, want about the caller's deadline %v", elapsed, deadline)
 	}
+}
+
+// sequence answers the ball requests with replies in turn (the last one
+// for ever after), and other requests (innings start) with a plain line.
+func sequence(replies ...func(http.ResponseWriter, *http.Request, *openai.ChatCompletionRequest)) func(http.ResponseWriter, *http.Request, *openai.ChatCompletionRequest) {
+	var mu sync.Mutex
+	n := 0
+	return func(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest) {
+		if !strings.Contains(req.Messages[1].Content, "event: ball") {
+			completion("Here we go.", "stop")(w, r, req)
+			return
+		}
+		mu.Lock()
+		i := min(n, len(replies)-1)
+		n++
+		mu.Unlock()
+		replies[i](w, r, req)
+	}
+}
+
+func withHeader(k, v string, h func(http.ResponseWriter, *http.Request, *openai.ChatCompletionRequest)) func(http.ResponseWriter, *http.Request, *openai.ChatCompletionRequest) {
+	return func(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest) {
+		w.Header().Set(k, v)
+		h(w, r, req)
+	}
+}
+
+// ballRequests counts the requests for balls.
+func ballRequests(f *fakeLLM) int {
+	n := 0
+	for _, r := range f.requests() {
+		if strings.Contains(r.Messages[1].Content, "event: ball") {
+			n++
+		}
+	}
+	return n
+}
+
+// 429 and 5xx are retried with backoff, honouring a small Retry-After,
+// within the deadline; other failures and a long Retry-After are not.
+func TestLLMRetry(t *testing.T) {
+	const good = "Buttler takes four off Haris Rauf."
+	busy := status(429, `{"error":{"message":"slow down","type":"rate_limit"}}`)
+	down := status(503, `{"error":{"message":"down"}}`)
+	tests := []struct {
+		name     string
+		streamed bool
+		reply    func(http.ResponseWriter, *http.Request, *openai.ChatCompletionRequest)
+		timeout  string
+		text     string // the line, or "" for a fallback
+		reason   string
+		requests int
+		within   time.Duration
+	}{
+		{"429 then ok", false, sequence(busy, completion(good, "stop")), "5s", good, "", 2, 2 * time.Second},
+		{"503 twice then ok, streamed", true, sequence(down, down, stream([]string{good}, "stop", true)), "5s", good, "", 3, 2 * time.Second},
+		{"small Retry-After honoured", false, sequence(withHeader("Retry-After", "0.05", busy), completion(good, "stop")), "5s", good, "", 2, 2 * time.Second},
+		{"retry-after-ms honoured", false, sequence(withHeader("Retry-After-Ms", "20", busy), completion(good, "stop")), "5s", good, "", 2, 2 * time.Second},
+		{"long Retry-After not waited for", false, sequence(withHeader("Retry-After", "30", busy), completion(good, "stop")), "5s", "", "http 429", 1, 2 * time.Second},
+		{"retries exhausted", false, sequence(down), "5s", "", "http 503", 3, 3 * time.Second},
+		{"400 not retried", false, sequence(status(400, `{"error":{"message":"bad"}}`), completion(good, "stop")), "5s", "", "http 400", 1, 2 * time.Second},
+		{"garbage not retried", false, sequence(raw("application/json", "{not json"), completion(good, "stop")), "5s", "", "bad response", 1, 2 * time.Second},
+		// 100 ms, then 200 ms of backoff would pass the 250 ms deadline: no third attempt.
+		{"no retry past the deadline", false, sequence(down), "250ms", "", "http 503", 2, 250*time.Millisecond + 2*time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeLLM(t, tc.reply)
+			s := newSim(t, llmStage(t, f, tc.streamed, tc.timeout, map[string]any{"retries": 2}), "m")
+			start := time.Now()
+			c := s.bowlC(aFour())
+			elapsed := time.Since(start)
+			if tc.text != "" && (c.GetText() != tc.text || c.GetFallback()) {
+				t.Errorf("commentary = %v, want the model's line %q", c, tc.text)
+			}
+			if tc.text == "" && (!c.GetFallback() || c.GetReason() != tc.reason) {
+				t.Errorf("commentary = %v, want a fallback for %q", c, tc.reason)
+			}
+			if n := ballRequests(f); n != tc.requests {
+				t.Errorf("%d requests, want %d", n, tc.requests)
+			}
+			if elapsed > tc.within {
+				t.Errorf("took %v, want at most %v", elapsed, tc.within)
+			}
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC)
+	tests := []struct {
+		h    http.Header
+		want time.Duration
+		ok   bool
+	}{
+		{http.Header{"Retry-After": {"2"}}, 2 * time.Second, true},
+		{http.Header{"Retry-After": {"0.5"}}, 500 * time.Millisecond, true},
+		{http.Header{"Retry-After-Ms": {"250"}, "Retry-After": {"9"}}, 250 * time.Millisecond, true},
+		{http.Header{"Retry-After": {now.Add(3 * time.Second).Format(http.TimeFormat)}}, 3 * time.Second, true},
+		{http.Header{"Retry-After": {now.Add(-time.Minute).Format(http.TimeFormat)}}, 0, true},
+		{http.Header{"Retry-After": {"soon"}}, 0, false},
+		{http.Header{"Retry-After": {"-3"}}, 0, false},
+		{http.Header{}, 0, false},
+	}
+	for _, tc := range tests {
+		got, ok := parseRetryAfter(tc.h, now)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("parseRetryAfter(%v) = %v, %v; want %v, %v", tc.h, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// usage answers with a line and a usage report of total tokens (none when
+// total is 0).
+func usage(text string, total int) func(http.ResponseWriter, *http.Request, *openai.ChatCompletionRequest) {
+	return func(w http.ResponseWriter, _ *http.Request, _ *openai.ChatCompletionRequest) {
+		w.Header().Set("Content-Type", "application/json")
+		u := ""
+		if total > 0 {
+			u = fmt.Sprintf(`,"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}`, total-20, 20, total)
+		}
+		fmt.Fprintf(w, `{"id":"c1","model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%s},"finish_reason":"stop"}]%s}`,
+			fakeModel, jsonString(text), u)
+	}
+}
+
+// The match's token budget stops the requests when it has no room left for
+// one more; the rest of the match falls back with reason "budget". Tokens
+// are what the server reports, or an estimate when it reports none.
+func TestLLMBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		total  int // tokens reported a request; 0: none
+		budget int
+	}{
+		{"reported usage", 600, 2000},
+		{"estimated usage", 0, 1500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := 0
+			var mu sync.Mutex
+			f := newFakeLLM(t, func(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest) {
+				mu.Lock()
+				n++
+				line := fmt.Sprintf("Line %s: Buttler and Haris Rauf.", strings.Repeat("I", n))
+				mu.Unlock()
+				usage(line, tc.total)(w, r, req)
+			})
+			st := llmStage(t, f, false, "2s", map[string]any{"match_token_budget": tc.budget})
+			s := newSim(t, st, "m")
+			var reasons []string
+			for range 6 {
+				reasons = append(reasons, s.bowlC(dot("JC Buttler", "Haris Rauf")).GetReason())
+			}
+			made := len(f.requests())
+			cs := st.Counters()
+			if cs.Requests != int64(made) || cs.Fallbacks[reasonBudget] == 0 {
+				t.Fatalf("counters %+v after %d requests, want budget fallbacks", cs, made)
+			}
+			// Once the budget refuses, it refuses for the rest of the match.
+			first := -1
+			for i, r := range reasons {
+				if r == reasonBudget && first < 0 {
+					first = i
+				}
+				if first >= 0 && r != reasonBudget {
+					t.Errorf("reasons %q: a request after the budget ran out", reasons)
+				}
+			}
+			if first < 0 {
+				t.Fatalf("reasons %q: the budget never ran out", reasons)
+			}
+			if tc.total > 0 && cs.Tokens != int64(tc.total*made) {
+				t.Errorf("tokens %d, want %d reported by %d requests", cs.Tokens, tc.total*made, made)
+			}
+			if tc.total == 0 && (cs.Tokens <= 0 || cs.Tokens > int64(tc.budget)) {
+				t.Errorf("estimated tokens %d, want more than 0 and within the budget %d", cs.Tokens, tc.budget)
+			}
+			t.Logf("budget %d: %d requests, %d tokens, reasons %q", tc.budget, made, cs.Tokens, reasons)
+		})
+	}
+}
+
+// At most llm.max_concurrency requests are in flight: the fake server holds
+// each request until that many have arrived, so fewer would time out, and
+// records the most it ever saw at once.
+func TestLLMConcurrencyBound(t *testing.T) {
+	const limit, n = 2, 6
+	var mu sync.Mutex
+	inflight, most := 0, 0
+	gate := make(chan struct{})
+	f := newFakeLLM(t, func(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest) {
+		user := req.Messages[1].Content
+		if !strings.Contains(user, "event: ball") {
+			completion("Here we go.", "stop")(w, r, req)
+			return
+		}
+		mu.Lock()
+		inflight++
+		most = max(most, inflight)
+		g := gate
+		if inflight == limit {
+			close(gate)
+			gate = make(chan struct{})
+		}
+		mu.Unlock()
+		select {
+		case <-g:
+		case <-r.Context().Done():
+		}
+		i := strings.Index(user, "event: ball ")
+		over := strings.Fields(user[i+len("event: ball "):])[0]
+		mu.Lock()
+		inflight--
+		mu.Unlock()
+		completion("Ball "+over+": Buttler against Haris Rauf.", "stop")(w, r, req)
+	})
+	st := llmStage(t, f, false, "3s", map[string]any{"max_concurrency": limit})
+	s := newSim(t, st, "m")
+	var batch []*pb.Event
+	for i := range n {
+		b := dot("JC Buttler", "Haris Rauf")
+		b.Innings, b.Over, b.Ball, b.Legal, b.BattingTeam = 1, 0, int32(i+1), true, "England"
+		ev := &pb.Event{Id: fmt.Sprintf("m/1.0.%d.0", i+1), Match: "m", Kind: "ball", Ball: b}
+		s.sc.apply(ev)
+		batch = append(batch, ev)
+	}
+	outs, _ := st.ProcessBatch(context.Background(), batch)
+	for i, out := range outs {
+		if c := out[0].GetCommentary(); c.GetFallback() {
+			t.Errorf("event %d: %v, want the model's line", i, c)
+		}
+	}
+	if most != limit {
+		t.Errorf("at most %d requests in flight, want %d", most, limit)
+	}
+}
+
+// language: hi asks the model for Hindi with names as given, marks its line
+// "hi", and falls back to the Hindi template line.
+func TestLLMHindi(t *testing.T) {
+	const hindi = "Haris Rauf की गेंद पर Buttler का चौका!"
+	f := newFakeLLM(t, sequence(completion(hindi, "stop"), status(500, `{"error":{"message":"boom"}}`)))
+	st := New()
+	cfg := fmt.Sprintf(`{"language":"hi","persona":"excitable","llm":{"base_url":%q,"retries":0}}`, f.srv.URL+"/v1")
+	if err := st.Configure(context.Background(), sdk.NewConfig("commentary", []byte(cfg))); err != nil {
+		t.Fatal(err)
+	}
+	s := newSim(t, st, "m")
+	c := s.bowlC(aFour())
+	if c.GetText() != hindi || c.GetLanguage() != "hi" || c.GetPersona() != "excitable" || c.GetFallback() {
+		t.Errorf("commentary = %v, want the model's Hindi line", c)
+	}
+	sys := f.requests()[1].Messages[0].Content
+	mustContain(t, sys, "Hindi", "Devanagari", "names exactly as the facts write them", "Latin script", "excitable")
+	fb := s.bowlC(runs("JC Buttler", "Haris Rauf", 1))
+	if !fb.GetFallback() || fb.GetLanguage() != "hi" || !strings.ContainsAny(fb.GetText(), "रनएक") {
+		t.Errorf("fallback = %v, want the Hindi template line", fb)
+	}
+	mustContain(t, fb.GetText(), "Buttler")
 }
