@@ -6,132 +6,28 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/ballcast/ballcast/plugins/sdk"
 	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
+	"github.com/ballcast/ballcast/plugins/stats"
 )
 
-// scorer is the tests' own scorer: it attaches a scorecard to each event as
-// plugins/stats does, computed independently from the balls, so the
-// commentary stage can be tested on its own.
+// scorer attaches a scorecard and a situation to each event, as the
+// stats stage does in a pipeline: it is the stats stage, in process.
 type scorer struct {
-	bpo int
-	sc  *pb.Scorecard
-	cur *pb.InningsCard
+	st *stats.Stage
+	sc *pb.Scorecard // the last scorecard attached
 }
 
-func newScorer() *scorer { return &scorer{bpo: 6, sc: &pb.Scorecard{State: "live"}} }
+func newScorer() *scorer { return &scorer{st: stats.New()} }
 
-// apply updates the scorecard with ev and attaches a copy of it to ev.
+// apply runs ev through the stats stage, which attaches its scorecard and
+// situation to ev.
 func (s *scorer) apply(ev *pb.Event) {
-	switch ev.GetKind() {
-	case "status":
-		if n := ev.GetInfo().GetBallsPerOver(); n > 0 {
-			s.bpo = int(n)
-		}
-		if st := ev.GetStatus(); st.GetState() != "live" {
-			s.sc.State, s.sc.Result = st.GetState(), st.GetResult()
-		}
-	case "innings":
-		in := ev.GetInnings()
-		if !in.GetEnd() {
-			s.cur = &pb.InningsCard{Number: in.GetNumber(), Team: in.GetTeam(), SuperOver: in.GetSuperOver(), Target: in.GetTarget()}
-			s.sc.Innings = append(s.sc.Innings, s.cur)
-			s.chase()
-		} else if s.cur != nil {
-			s.cur.Closed, s.cur.Declared = true, in.GetDeclared()
-		}
-	case "ball":
-		s.ball(ev.GetBall())
+	out, err := s.st.Process(context.Background(), ev)
+	if err != nil || len(out) != 1 {
+		panic(fmt.Sprintf("stats: event %s: %d events, %v", ev.GetId(), len(out), err))
 	}
-	ev.Scorecard = proto.Clone(s.sc).(*pb.Scorecard)
-}
-
-func (s *scorer) ball(b *pb.Ball) {
-	c := s.cur
-	if c == nil || c.GetNumber() != b.GetInnings() {
-		c = &pb.InningsCard{Number: b.GetInnings(), Team: b.GetBattingTeam()}
-		s.cur = c
-		s.sc.Innings = append(s.sc.Innings, c)
-	}
-	if c.Partnership == nil || pairKey(c.Partnership.Batters) != pairKey([]string{b.GetBatter(), b.GetNonStriker()}) {
-		c.Partnership = &pb.Partnership{Batters: []string{b.GetBatter(), b.GetNonStriker()}}
-	}
-	x := b.GetExtras()
-	total := b.GetRunsBat() + x.GetWides() + x.GetNoballs() + x.GetByes() + x.GetLegbyes() + x.GetPenalty()
-	c.Runs += total
-	c.Partnership.Runs += total
-	if b.GetLegal() {
-		c.LegalBalls++
-		c.Partnership.Balls++
-	}
-	bat := s.batter(c, b.GetBatter())
-	s.batter(c, b.GetNonStriker())
-	bat.Runs += b.GetRunsBat()
-	if x.GetWides() == 0 {
-		bat.Balls++
-	}
-	if !b.GetNonBoundary() && b.GetRunsBat() == 4 {
-		bat.Fours++
-	}
-	if !b.GetNonBoundary() && b.GetRunsBat() == 6 {
-		bat.Sixes++
-	}
-	bowl := s.bowler(c, b.GetBowler())
-	bowl.Runs += total - x.GetByes() - x.GetLegbyes() - x.GetPenalty()
-	if b.GetLegal() {
-		bowl.LegalBalls++
-	}
-	for _, w := range b.GetWickets() {
-		if creditsBowler(w.GetKind()) {
-			bowl.Wickets++
-		}
-		if isTeamWicket(w.GetKind()) {
-			c.Wickets++
-			out := s.batter(c, w.GetPlayerOut())
-			out.Out, out.HowOut, out.Fielders = true, w.GetKind(), w.GetFielders()
-		}
-	}
-	s.chase()
-}
-
-func (s *scorer) chase() {
-	c := s.cur
-	if c.GetTarget().GetRuns() == 0 {
-		return
-	}
-	c.RunsNeeded = max(c.Target.Runs-c.Runs, 0)
-	if o := c.Target.Overs; o > 0 {
-		whole := int32(o)
-		balls := whole*int32(s.bpo) + int32((o-float64(whole))*10+0.5)
-		c.BallsLeft = max(balls-c.LegalBalls, 0)
-		if c.BallsLeft > 0 {
-			c.RequiredRate = float64(c.RunsNeeded) * float64(s.bpo) / float64(c.BallsLeft)
-		}
-	}
-}
-
-func (s *scorer) batter(c *pb.InningsCard, name string) *pb.BatterCard {
-	for _, b := range c.Batters {
-		if b.Name == name {
-			return b
-		}
-	}
-	b := &pb.BatterCard{Name: name}
-	c.Batters = append(c.Batters, b)
-	return b
-}
-
-func (s *scorer) bowler(c *pb.InningsCard, name string) *pb.BowlerCard {
-	for _, b := range c.Bowlers {
-		if b.Name == name {
-			return b
-		}
-	}
-	b := &pb.BowlerCard{Name: name}
-	c.Bowlers = append(c.Bowlers, b)
-	return b
+	s.sc = ev.GetScorecard()
 }
 
 // sim plays a made-up match through a Stage in process, numbering balls the

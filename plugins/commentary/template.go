@@ -30,8 +30,10 @@ var slotNames = map[string]bool{
 	"player": true, "partner": true, "value": true, "balls": true, "figures": true, // milestones
 	"ordinal":     true, // "second": the batting side's nth innings
 	"toss_winner": true, "toss_choice": true,
-	"result": true,
-	"over":   true, // "3.4"
+	"result":   true,
+	"over":     true,                  // "3.4"
+	"previous": true,                  // the player a record passes
+	"day":      true, "session": true, // a Test's estimated day ("2") and session ("second")
 }
 
 // phrase is one parsed variant: lits[0] slots[0] lits[1] ... lits[n].
@@ -336,7 +338,7 @@ func (e *engine) plan(nm *names, f *facts) []part {
 	case kindInningsStart:
 		return []part{inningsStartPart(f)}
 	case kindInningsEnd:
-		return []part{inningsEndPart(f)}
+		return inningsEndParts(nm, f)
 	case kindResult:
 		cat := "result_other"
 		if strings.Contains(f.result, " win") {
@@ -455,6 +457,9 @@ func ballParts(nm *names, f *facts) []part {
 		parts = append(parts, milestonePart(base, nm, f, m))
 		reached = reached || m.kind == msTarget
 	}
+	if p, ok := colourPart(base, nm, f); ok {
+		parts = append(parts, p)
+	}
 	if !f.hasScore {
 		return parts
 	}
@@ -465,6 +470,13 @@ func ballParts(nm *names, f *facts) []part {
 		score.cats = []string{"score_allout"}
 		parts = append(parts, score.set("runs", strconv.Itoa(f.runs)))
 	case reached:
+	case f.endOfOver && f.overSum != nil:
+		o := f.overSum
+		score.cats = []string{"end_over_summary", "end_over", "score"}
+		if o.maiden {
+			score.cats = append([]string{"end_over_maiden"}, score.cats...)
+		}
+		parts = append(parts, score.setName(nm, "bowler", o.bowler).set("runs_text", plural(o.runs, "run")).set("figures", bowlingFigures(o)))
 	case f.endOfOver:
 		score.cats = []string{"end_over", "score"}
 		parts = append(parts, score)
@@ -483,6 +495,9 @@ func ballParts(nm *names, f *facts) []part {
 			switch {
 			case limited && f.endOfOver && c.rate > 0:
 				p.cats = []string{"chase_rate", "chase"}
+				if c.pressure != "" && c.pressure != "moderate" {
+					p.cats = append([]string{"chase_pressure_" + c.pressure}, p.cats...)
+				}
 				p = p.set("balls_text", plural(c.ballsLeft, "ball")).set("rate", fmt.Sprintf("%.2f", c.rate))
 			case limited:
 				p.cats = []string{"chase"}
@@ -542,6 +557,8 @@ func milestonePart(base slots, nm *names, f *facts, m milestone) part {
 			cat = "partnership_" + strconv.Itoa(m.value)
 		}
 		p = newPart(base, cat).setName(nm, "player", m.player).setName(nm, "partner", m.partner)
+	case msHatTrick:
+		p = newPart(base, "hat_trick").setName(nm, "player", m.player).set("figures", m.figures)
 	case msTeam:
 		p = newPart(base, "team").set("team", m.player)
 	case msTarget:
@@ -549,6 +566,71 @@ func milestonePart(base slots, nm *names, f *facts, m milestone) part {
 			set("score", fmt.Sprintf("%d/%d", f.runs, f.wkts)).set("overs_text", oversWords(f.overs))
 	}
 	return p.set("value", strconv.Itoa(m.value)).set("runs", strconv.Itoa(m.runs))
+}
+
+// colourPart is the one thing beyond the ball, its milestones and the
+// score that a commentator would add, if any, in order of weight: a
+// hat-trick in the making, a match record, a new phase, a milestone
+// coming close, a run of dot balls, the last three overs.
+func colourPart(base slots, nm *names, f *facts) (part, bool) {
+	took := false // a wicket credited to the bowler on this ball
+	for _, w := range f.wickets {
+		took = took || w.bowler
+	}
+	hatTrick := false
+	for _, m := range f.milestones {
+		hatTrick = hatTrick || m.kind == msHatTrick
+	}
+	switch {
+	case hatTrick:
+		return part{}, false
+	case f.onHatTrick != "" && f.onHatTrick == f.bowler && took:
+		return newPart(base, "hat_trick_on").setName(nm, "player", f.bowler), true
+	case f.hatTrickBall && !took:
+		return newPart(base, "hat_trick_missed").setName(nm, "player", f.bowler).setName(nm, "batter", f.batter), true
+	case len(f.milestones) > 1:
+		return part{}, false // the line is full
+	}
+	if len(f.records) > 0 {
+		r := f.records[0]
+		p := newPart(base, "record_"+r.kind).setName(nm, "player", r.player).setName(nm, "partner", r.partner).
+			set("value", strconv.Itoa(r.value)).set("figures", figures(r.value, r.runs))
+		if r.previous != "" && r.previousValue > 0 && r.kind != "biggest_partnership" {
+			p.cats = append([]string{"record_" + r.kind + "_passing"}, p.cats...)
+			p = p.setName(nm, "previous", r.previous).set("runs", strconv.Itoa(r.previousValue))
+		}
+		return p, true
+	}
+	if ph := f.phase; ph.changed && ph.name != "" {
+		return newPart(base, "phase_"+ph.name).set("session", ordinal(ph.session)).set("day", strconv.Itoa(ph.day)), true
+	}
+	for _, m := range f.near {
+		if !m.fresh {
+			continue
+		}
+		p := newPart(base, "near_"+m.kind).setName(nm, "player", m.player).setName(nm, "partner", m.partner).
+			set("value", strconv.Itoa(m.value)).set("runs", strconv.Itoa(m.runs)).set("need_text", plural(m.need, "run"))
+		if m.kind == msTeam {
+			p = p.set("team", m.player)
+		}
+		return p, true
+	}
+	mo := f.momentum
+	if mo.dotStreak >= 6 && mo.dotStreak%3 == 0 && f.totalRuns() == 0 {
+		return newPart(base, "dot_streak").set("balls", strconv.Itoa(mo.dotStreak)), true
+	}
+	// The last three overs, after a big or a quiet over that makes them
+	// so, and not in a chase, whose line has the equation to give.
+	limited := f.phase.name == "powerplay" || f.phase.name == "middle" || f.phase.name == "death"
+	if o := f.overSum; o != nil && f.endOfOver && limited && mo.last3.overs == 3 && f.chase == nil {
+		switch {
+		case mo.last3.runs >= 33 && o.runs >= 12:
+			return newPart(base, "momentum_surge").set("runs", strconv.Itoa(mo.last3.runs)), true
+		case mo.last3.runs <= 9 && o.runs <= 3:
+			return newPart(base, "momentum_quiet").set("runs", strconv.Itoa(mo.last3.runs)), true
+		}
+	}
+	return part{}, false
 }
 
 func inningsStartPart(f *facts) part {
@@ -608,6 +690,28 @@ func inningsEndPart(f *facts) part {
 	return p
 }
 
+// inningsEndParts are the innings' end, its best batter and bowler, and
+// the target it sets or the lead it leaves.
+func inningsEndParts(nm *names, f *facts) []part {
+	parts := []part{inningsEndPart(f)}
+	if b := f.topBatter; b != nil && b.runs > 0 {
+		parts = append(parts, newPart(nil, "innings_top_batter").setName(nm, "player", b.name).
+			set("runs", strconv.Itoa(b.runs)).set("balls", strconv.Itoa(b.balls)))
+	}
+	if b := f.topBowler; b != nil {
+		parts = append(parts, newPart(nil, "innings_top_bowler").setName(nm, "player", b.name).set("figures", figures(b.wickets, b.runs)))
+	}
+	switch {
+	case f.setTarget > 0:
+		parts = append(parts, newPart(nil, "innings_target").set("target", strconv.Itoa(f.setTarget)))
+	case f.hasLead && f.lead > 0:
+		parts = append(parts, newPart(nil, "innings_lead").set("team", f.team).set("runs_text", plural(f.lead, "run")))
+	case f.hasLead && f.lead < 0:
+		parts = append(parts, newPart(nil, "innings_trail").set("team", f.team).set("runs_text", plural(-f.lead, "run")))
+	}
+	return parts
+}
+
 // plainBall describes a ball without names, for input too sparse for any
 // phrase.
 func plainBall(f *facts) string {
@@ -657,6 +761,8 @@ func oversWords(overs string) string {
 
 func ordinal(n int) string {
 	switch n {
+	case 1:
+		return "first"
 	case 2:
 		return "second"
 	case 3:

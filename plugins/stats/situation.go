@@ -246,15 +246,15 @@ func (m *match) chase(in *innings) *pb.Chase {
 			c.RequiredRate = perOver(int(c.RunsNeeded), left, m.bpo)
 		}
 	}
-	c.Pressure = pressure(c, limit, in.t.legal, m.bpo)
+	c.Pressure = pressure(c, limit, m.bpo)
 	return c
 }
 
 // pressure grades a chase. With an overs limit (limit balls): the required
-// rate against the current rate (against a par rate in the first two
-// overs), raised when the required rate is steep in itself; without one:
+// rate against the current rate or a par rate, whichever is higher, raised
+// when the required rate is steep in itself; without one:
 // runs needed per wicket left. Few wickets left raise it further.
-func pressure(c *pb.Chase, limit, legal, bpo int) string {
+func pressure(c *pb.Chase, limit, bpo int) string {
 	levels := [...]string{pressureLow, pressureModerate, pressureHigh, pressureExtreme}
 	level := 0
 	wl := int(c.GetWicketsLeft())
@@ -263,10 +263,9 @@ func pressure(c *pb.Chase, limit, legal, bpo int) string {
 		if limit <= 20*bpo {
 			par, high, extreme = 8, 12, 15
 		}
-		rrr, crr := c.GetRequiredRate(), c.GetCurrentRate()
-		if legal < 2*bpo {
-			crr = par
-		}
+		// A chase starts slowly: below par, the current rate is not the
+		// measure.
+		rrr, crr := c.GetRequiredRate(), max(c.GetCurrentRate(), par)
 		switch d := rrr - crr; {
 		case d <= 0.5:
 			level = 0
