@@ -9,7 +9,9 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ballcast/ballcast/plugins/sdk"
@@ -22,31 +24,44 @@ const Version = "0.1.0"
 // Defaults applied by Configure to keys left out of the config.
 const (
 	DefaultLanguage    = "en"
-	DefaultPersona     = "a lively, concise TV cricket commentator"
+	DefaultPersona     = PersonaStandard
 	DefaultAPIKeyEnv   = "OPENAI_API_KEY"
 	DefaultBaseURL     = "https://api.openai.com/v1"
 	DefaultModel       = "gpt-4o-mini"
 	DefaultTimeout     = 2 * time.Second
 	DefaultMaxTokens   = 80
 	DefaultTemperature = 0.8
+	DefaultRetries     = 2
+	DefaultConcurrency = 4
 )
 
 //go:embed config.schema.json
 var configSchema string
 
 // Config is the stage's config, the `config:` subtree of its pipeline YAML
-// entry. The zero Config means template commentary in English, plus the LLM
-// when OPENAI_API_KEY is set in the environment.
+// entry. The zero Config means template commentary in English in the
+// standard voice, plus the LLM when OPENAI_API_KEY is set in the
+// environment.
 type Config struct {
 	// LLM configures the optional language-model engine.
 	LLM LLMConfig `json:"llm"`
-	// Language is the BCP 47 tag of the language the LLM writes in. Default
-	// "en". The template engine writes English only, so template lines
-	// (fallbacks included) are always marked "en".
+	// Language is the BCP 47 tag of the commentary's language. Default
+	// "en". The LLM is asked to write in it; the template engine writes it
+	// when it has a phrase bank for it ("en", "hi"; "hi-IN" uses "hi"), and
+	// English otherwise. Every line is marked with the language it is in.
 	Language string `json:"language"`
-	// Persona is the commentator's voice, given to the LLM as "You are
-	// <persona>". Default DefaultPersona. The template engine ignores it.
+	// Persona is the commentator's voice: "standard" (default), "analyst",
+	// "excitable" or "minimalist". It sets the LLM's description of
+	// itself and the template engine's phrase choices; a minimalist says
+	// nothing on routine dot balls.
 	Persona string `json:"persona"`
+	// PersonaPrompt replaces the persona's description in the LLM prompt
+	// ("You are <persona_prompt>"), at most 500 characters. Optional.
+	PersonaPrompt string `json:"persona_prompt,omitempty"`
+	// CheckTemplates runs the grounding check on template lines too and
+	// counts the failures (Counters.TemplateUngrounded); the lines are
+	// still used. For evaluation; off by default.
+	CheckTemplates bool `json:"check_templates,omitempty"`
 }
 
 // LLMConfig configures the LLM engine. It is enabled when BaseURL is set or
@@ -67,13 +82,16 @@ type LLMConfig struct {
 	// logged or reported. Default "OPENAI_API_KEY"; an unset or empty
 	// variable sends no key, which local servers accept.
 	APIKeyEnv string `json:"api_key_env,omitempty"`
-	// Timeout bounds one LLM request, from sending it to the last byte of
-	// the reply, as a Go duration string ("2s", "800ms"). Default 2s. When
-	// it passes, the template line is used and marked fallback "timeout".
+	// Timeout bounds one event's LLM work, retries included, from sending
+	// the first request to the last byte of the reply, as a Go duration
+	// string ("2s", "800ms"). Default 2s. The caller's deadline (the
+	// pipeline stage's timeout) bounds it too. When it passes, the template
+	// line is used and marked fallback "timeout".
 	Timeout Duration `json:"timeout,omitempty"`
 	// Stream asks for a streamed reply (server-sent events). Default false.
-	// The line is still used only once complete; a stream that ends without
-	// a finish_reason is treated as a failure.
+	// Through ProcessStream the pieces go to frontends as deltas while they
+	// arrive; the event's final line replaces them. A stream that ends
+	// without a finish_reason is a failure.
 	Stream bool `json:"stream,omitempty"`
 	// MaxTokens caps the reply length in tokens. Default 80. Replies are
 	// also cut off at 64 KiB on the wire and must fit in 280 characters.
@@ -81,6 +99,20 @@ type LLMConfig struct {
 	// Temperature is the sampling temperature, 0 to 2. Default 0.8. A value
 	// of 0 is left out of the request, so the server's default applies.
 	Temperature *float64 `json:"temperature,omitempty"`
+	// Retries is how many times a 429 or 5xx answer is retried, within
+	// Timeout, with backoff (100 ms doubling, or the server's Retry-After up
+	// to 2 s). Default 2; 0 never retries.
+	Retries *int `json:"retries,omitempty"`
+	// MaxConcurrency caps the requests in flight for the whole stage, all
+	// matches together. Default 4.
+	MaxConcurrency int `json:"max_concurrency,omitempty"`
+	// MatchTokenBudget caps the tokens (prompt and completion, as the
+	// server reports them, or estimated at 4 bytes a token when it does
+	// not) spent on one match. A request is sent only while the budget has
+	// room for its prompt and max_tokens; after that the match's lines come
+	// from the templates, marked fallback "budget". 0 (default) means no
+	// budget.
+	MatchTokenBudget int `json:"match_token_budget,omitempty"`
 }
 
 // Duration is a time.Duration written in config as a Go duration string.
@@ -127,7 +159,22 @@ func (c Config) withDefaults() Config {
 		t := DefaultTemperature
 		c.LLM.Temperature = &t
 	}
+	if c.LLM.Retries == nil {
+		r := DefaultRetries
+		c.LLM.Retries = &r
+	}
+	if c.LLM.MaxConcurrency == 0 {
+		c.LLM.MaxConcurrency = DefaultConcurrency
+	}
 	return c
+}
+
+// personaPrompt is the persona's description for the LLM.
+func (c Config) personaPrompt() string {
+	if c.PersonaPrompt != "" {
+		return c.PersonaPrompt
+	}
+	return personas[c.Persona].prompt
 }
 
 // Validate reports every problem with the config at once. It does no I/O.
@@ -151,33 +198,45 @@ func (c Config) Validate() error {
 	if len(c.Language) > 35 {
 		errs = append(errs, fmt.Errorf("commentary: language %q: want a BCP 47 tag such as \"en\"", c.Language))
 	}
-	if len(c.Persona) > 500 {
-		errs = append(errs, errors.New("commentary: persona: longer than 500 characters"))
+	if _, ok := personas[c.Persona]; c.Persona != "" && !ok {
+		errs = append(errs, fmt.Errorf("commentary: persona %q: want one of %s (persona_prompt sets a voice of your own for the LLM)",
+			c.Persona, strings.Join(personaNames(), ", ")))
+	}
+	if len(c.PersonaPrompt) > 500 {
+		errs = append(errs, errors.New("commentary: persona_prompt: longer than 500 characters"))
+	}
+	if r := c.LLM.Retries; r != nil && (*r < 0 || *r > 5) {
+		errs = append(errs, fmt.Errorf("commentary: llm.retries %d: want 0 to 5", *r))
+	}
+	if c.LLM.MaxConcurrency < 0 || c.LLM.MaxConcurrency > 64 {
+		errs = append(errs, fmt.Errorf("commentary: llm.max_concurrency %d: want 1 to 64", c.LLM.MaxConcurrency))
+	}
+	if c.LLM.MatchTokenBudget < 0 {
+		errs = append(errs, fmt.Errorf("commentary: llm.match_token_budget %d: want 0 (none) or more", c.LLM.MatchTokenBudget))
 	}
 	return errors.Join(errs...)
 }
 
 // Stage is the commentary stage. Create it with New; it is ready for
-// Process before Configure (template engine, English).
+// Process before Configure (template engine, English, standard voice).
 type Stage struct {
-	engine *engine
+	counters counters
 
 	mu      sync.Mutex // guards the fields below; never held during I/O
 	cfg     Config
+	voice   *voice
 	llm     *llm // nil when the LLM is off
 	matches map[string]*matchState
 }
 
-// englishEngine is parsed once: the phrase bank never changes.
-var englishEngine = sync.OnceValues(func() (*engine, error) { return newEngine(DefaultLanguage) })
-
 // New returns a stage with the default config and no LLM.
 func New() *Stage {
-	eng, err := englishEngine()
+	cfg := Config{}.withDefaults()
+	v, err := voiceFor(cfg.Language, cfg.Persona)
 	if err != nil {
-		panic(err) // the phrase bank is embedded and tested
+		panic(err) // the phrase banks are embedded and tested
 	}
-	return &Stage{engine: eng, cfg: Config{}.withDefaults(), matches: map[string]*matchState{}}
+	return &Stage{cfg: cfg, voice: v, matches: map[string]*matchState{}}
 }
 
 // Describe implements sdk.Describer.
@@ -185,7 +244,7 @@ func (s *Stage) Describe() sdk.Description {
 	return sdk.Description{
 		Name:         "commentary",
 		Version:      Version,
-		Description:  "live commentary for every ball, innings and result: phrase-bank templates, or an OpenAI-compatible LLM with template fallback",
+		Description:  "live commentary for every ball, innings and result: phrase-bank templates (English, Hindi; four personas), or an OpenAI-compatible LLM with grounding check and template fallback",
 		ConfigSchema: configSchema,
 	}
 }
@@ -202,6 +261,10 @@ func (s *Stage) Configure(_ context.Context, raw sdk.Config) error {
 		return err
 	}
 	cfg = cfg.withDefaults()
+	v, err := voiceFor(cfg.Language, cfg.Persona)
+	if err != nil {
+		return err
+	}
 	var l *llm
 	key := os.Getenv(cfg.LLM.APIKeyEnv)
 	on := cfg.LLM.BaseURL != "" || key != ""
@@ -213,12 +276,9 @@ func (s *Stage) Configure(_ context.Context, raw sdk.Config) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cfg, s.llm = cfg, l
+	s.cfg, s.voice, s.llm = cfg, v, l
 	return nil
 }
-
-// maxParallel is how many LLM requests one batch has in flight at most.
-const maxParallel = 4
 
 // Process implements sdk.Stage: it sets ev.Commentary on ball events,
 // innings start and end, and the final status, and returns ev. Other events
@@ -233,11 +293,17 @@ func (s *Stage) Process(ctx context.Context, ev *sdk.Event) ([]*sdk.Event, error
 
 // ProcessBatch implements sdk.BatchStage. Template lines are written in
 // order; the LLM requests of the batch then run concurrently (at most
-// maxParallel at once), so a batch takes about as long as its slowest
-// request rather than the sum of them; the lines are then accepted in order.
+// llm.max_concurrency at once across the stage), so a batch takes about as
+// long as its slowest request rather than the sum of them; the lines are
+// then accepted in order.
 func (s *Stage) ProcessBatch(ctx context.Context, batch []*sdk.Event) ([][]*sdk.Event, []error) {
+	return s.process(ctx, batch, nil)
+}
+
+// process is ProcessBatch, and ProcessStream when emit is not nil.
+func (s *Stage) process(ctx context.Context, batch []*sdk.Event, emit func(sdk.Delta)) ([][]*sdk.Event, []error) {
 	s.mu.Lock()
-	cfg, l := s.cfg, s.llm
+	cfg, v, l := s.cfg, s.voice, s.llm
 	states := map[string]*matchState{}
 	var errs []error
 	for i, ev := range batch {
@@ -283,7 +349,7 @@ func (s *Stage) ProcessBatch(ctx context.Context, batch []*sdk.Event) ([][]*sdk.
 		if first, ok := byID[ev.GetId()]; ok && ev.GetId() != "" {
 			j.sameAs = first // the same event twice in one batch
 		} else {
-			j.prepare(s.engine, l != nil)
+			j.prepare(v, cfg, l, &s.counters)
 			byID[ev.GetId()] = j
 		}
 		jobs[i] = j
@@ -291,17 +357,20 @@ func (s *Stage) ProcessBatch(ctx context.Context, batch []*sdk.Event) ([][]*sdk.
 
 	if l != nil {
 		var wg sync.WaitGroup
-		sem := make(chan struct{}, maxParallel)
 		for _, j := range jobs {
 			if j == nil || !j.ask {
 				continue
 			}
+			r := request{facts: j.prompt, reference: j.text}
+			if emit != nil && l.stream {
+				id, match := j.ev.GetId(), j.ev.GetMatch()
+				r.onDelta = func(d string) { emit(sdk.Delta{EventID: id, Match: match, Text: d}) }
+			}
 			wg.Add(1)
-			sem <- struct{}{}
 			go func() {
-				defer func() { <-sem; wg.Done() }()
+				defer wg.Done()
 				start := time.Now()
-				j.text, j.model, j.reason = l.generate(ctx, j.prompt, j.pick.text, nil)
+				j.ans = l.generate(ctx, r)
 				j.latency += time.Since(start)
 			}()
 		}
@@ -314,7 +383,7 @@ func (s *Stage) ProcessBatch(ctx context.Context, batch []*sdk.Event) ([][]*sdk.
 		if j == nil {
 			continue
 		}
-		if c := j.finish(cfg); c != nil {
+		if c := j.finish(cfg, v, &s.counters); c != nil {
 			j.ev.Commentary = c
 		}
 		if j.done {
@@ -334,7 +403,7 @@ func (s *Stage) ProcessBatch(ctx context.Context, batch []*sdk.Event) ([][]*sdk.
 	return outs, errs
 }
 
-// job is one event on its way through ProcessBatch.
+// job is one event on its way through process.
 type job struct {
 	ev     *sdk.Event
 	ms     *matchState
@@ -345,15 +414,18 @@ type job struct {
 	done    bool           // the match is over
 	st      *lineState
 	pick    pick
+	text    string // the template line, in the voice's language
 	latency time.Duration
 
-	ask                 bool     // the LLM is asked
-	prompt              []string // the LLM's fact list
-	text, model, reason string   // the LLM's answer
+	ask      bool     // the LLM is asked
+	prompt   []string // the LLM's fact list
+	reserved int      // tokens reserved from the match's budget
+	skip     string   // why the LLM is not asked although on ("budget")
+	ans      answer   // the LLM's answer
 }
 
 // prepare derives the event's facts and template line, in event order.
-func (j *job) prepare(eng *engine, llmOn bool) {
+func (j *job) prepare(v *voice, cfg Config, l *llm, c *counters) {
 	ms, ev := j.ms, j.ev
 	if info := ev.GetInfo(); info != nil {
 		ms.info = info
@@ -371,21 +443,40 @@ func (j *job) prepare(eng *engine, llmOn bool) {
 	if f.innings >= ms.innings && f.innings > 0 {
 		ms.innings = f.innings
 	}
+	if v.persona.quiet && routine(&f) {
+		j.comment = false
+		c.quiet.Add(1)
+		return
+	}
 	start := time.Now()
 	j.st = ms.linesFor(f.innings)
-	j.pick = eng.line(j.st, ms.names, &f)
+	j.pick, j.text = v.line(j.st, ms.names, &f)
 	// Committed whatever the LLM says, so template lines do not depend on
 	// it and stay unique even as fallbacks.
 	j.st.commit(j.pick)
-	if llmOn {
-		j.ask, j.prompt = true, f.factList(ms.names)
+	if l != nil || cfg.CheckTemplates {
+		j.prompt = f.factList(ms.names)
+	}
+	if cfg.CheckTemplates && newGround(j.prompt, "").check(j.text) != "" {
+		c.templateUngrounded.Add(1)
+	}
+	if l != nil {
+		j.ask = true
+		if cfg.LLM.MatchTokenBudget > 0 {
+			need := estimateTokens(l.systemPrompt()) + estimateTokens(userPrompt(j.prompt, j.text)) + cfg.LLM.MaxTokens
+			if !ms.budget.reserve(cfg.LLM.MatchTokenBudget, need) {
+				j.ask, j.skip = false, reasonBudget
+			} else {
+				j.reserved = need
+			}
+		}
 	}
 	j.latency = time.Since(start)
 }
 
 // finish picks the LLM's line or the template's, in event order, and
 // returns the event's commentary (nil for none).
-func (j *job) finish(cfg Config) *pb.Commentary {
+func (j *job) finish(cfg Config, v *voice, c *counters) *pb.Commentary {
 	if j.sameAs != nil {
 		j.comment, j.done = j.sameAs.comment, j.sameAs.done
 		if c := j.sameAs.ev.GetCommentary(); c != nil && j.comment {
@@ -400,18 +491,27 @@ func (j *job) finish(cfg Config) *pb.Commentary {
 	if j.cached != nil {
 		return j.cached
 	}
-	out := line{text: j.pick.text, language: DefaultLanguage, latency: j.latency}
+	out := line{text: j.text, language: v.lang, persona: v.persona.name, latency: j.latency}
+	reason := j.skip
 	if j.ask {
-		if j.reason == "" && j.st.used[j.text] {
-			j.reason = reasonRepeat
+		j.ms.budget.settle(j.reserved, j.ans.tokens)
+		c.tokens.Add(int64(j.ans.tokens))
+		c.requests.Add(int64(j.ans.attempts))
+		reason = j.ans.reason
+		if reason == "" && j.st.used[j.ans.text] {
+			reason = reasonRepeat
 		}
-		if j.reason == "" {
-			out = line{text: j.text, language: cfg.Language, persona: cfg.Persona, model: j.model, latency: j.latency}
-			j.st.commitText(j.text)
-		} else {
-			out.fallback, out.reason = true, j.reason
+		if reason == "" {
+			out = line{text: j.ans.text, language: cfg.Language, persona: v.persona.name, model: j.ans.model, latency: j.latency}
+			j.st.commitText(j.ans.text)
+			c.llmLines.Add(1)
 		}
 	}
+	if reason != "" {
+		out.fallback, out.reason = true, reason
+		c.fallback(reason)
+	}
+	c.lines.Add(1)
 	if id := j.ev.GetId(); id != "" {
 		j.ms.byID[id] = out
 	}
@@ -428,6 +528,28 @@ type matchState struct {
 	innings int                // the latest innings seen
 	lines   map[int]*lineState // lines used, by innings
 	byID    map[string]line    // lines already written, by event ID
+	budget  budget             // LLM tokens spent on the match
+}
+
+// budget counts a match's LLM tokens: spent, and reserved by requests in
+// flight. Only the batch holding the match's lock changes it.
+type budget struct {
+	spent, reserved int
+}
+
+// reserve sets need tokens aside if the budget has room for them.
+func (b *budget) reserve(limit, need int) bool {
+	if b.spent+b.reserved+need > limit {
+		return false
+	}
+	b.reserved += need
+	return true
+}
+
+// settle replaces a reservation with the tokens actually spent.
+func (b *budget) settle(reserved, spent int) {
+	b.reserved -= reserved
+	b.spent += spent
 }
 
 // line is a finished line, kept so a re-delivered event gets the same one.
@@ -456,8 +578,56 @@ func (ms *matchState) linesFor(n int) *lineState {
 	return st
 }
 
+// Counters are the stage's running totals since it started.
+type Counters struct {
+	Lines    int64 // lines written (re-deliveries not counted)
+	LLMLines int64 // lines the LLM wrote
+	// Fallbacks are template lines standing in for the LLM, by reason.
+	Fallbacks map[string]int64
+	// UngroundedName and UngroundedNumber count LLM lines the grounding
+	// check replaced (also in Fallbacks under their reasons).
+	UngroundedName, UngroundedNumber int64
+	// TemplateUngrounded counts template lines failing the grounding check,
+	// with check_templates on. It should stay 0.
+	TemplateUngrounded int64
+	Quiet              int64 // balls a quiet persona let pass without a line
+	Tokens             int64 // LLM tokens spent, reported or estimated
+	Requests           int64 // LLM requests sent, retries included
+}
+
+type counters struct {
+	lines, llmLines, templateUngrounded, quiet, tokens, requests atomic.Int64
+
+	mu        sync.Mutex
+	fallbacks map[string]int64
+}
+
+func (c *counters) fallback(reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fallbacks == nil {
+		c.fallbacks = map[string]int64{}
+	}
+	c.fallbacks[reason]++
+}
+
+// Counters returns the stage's counters so far.
+func (s *Stage) Counters() Counters {
+	c := &s.counters
+	out := Counters{Lines: c.lines.Load(), LLMLines: c.llmLines.Load(), TemplateUngrounded: c.templateUngrounded.Load(),
+		Quiet: c.quiet.Load(), Tokens: c.tokens.Load(), Requests: c.requests.Load(), Fallbacks: map[string]int64{}}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for r, n := range c.fallbacks {
+		out.Fallbacks[r] = n
+	}
+	out.UngroundedName, out.UngroundedNumber = out.Fallbacks[reasonUngroundedName], out.Fallbacks[reasonUngroundedNumber]
+	return out
+}
+
 var (
-	_ sdk.Stage      = (*Stage)(nil)
-	_ sdk.BatchStage = (*Stage)(nil)
-	_ sdk.Describer  = (*Stage)(nil)
+	_ sdk.Stage       = (*Stage)(nil)
+	_ sdk.BatchStage  = (*Stage)(nil)
+	_ sdk.StreamStage = (*Stage)(nil)
+	_ sdk.Describer   = (*Stage)(nil)
 )
