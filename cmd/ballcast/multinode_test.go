@@ -1,18 +1,26 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ballcast/ballcast/broadcast"
 	"github.com/ballcast/ballcast/broadcast/broadcasttest"
 	"github.com/ballcast/ballcast/core/source/replay"
 )
@@ -20,24 +28,24 @@ import (
 // TestMultiNode runs a deployment across processes: a 3-node NATS
 // cluster (real nats-server processes, JetStream, streams replicated 3
 // times), one ballcast pipeline node and two ballcast broadcast nodes. A
-// client on each broadcast node follows the bundled match while one NATS
-// node is killed mid-match. Both clients must receive the same stream:
-// every event exactly once, in order, with the same frame numbers.
+// client on each broadcast node follows the bundled match while the NATS
+// node the first broadcast node is connected to is killed mid-match. Both
+// clients must receive the same stream: every event exactly once, in
+// order, with the same frame numbers.
 //
-// Opt-in (BALLCAST_MULTINODE=1) for now: about one run in ten a broadcast
-// node's feed stalls after the NATS node it was connected to dies, and
-// the cause is not found yet (see docs/reliability.md, known limits).
+// Opt-in (BALLCAST_MULTINODE=1). BALLCAST_MULTINODE_OUT=DIR keeps every
+// run's output (each process's log, the feed stream as JetStream holds it
+// at the end, the frames each client received) in DIR/run-*; without it
+// the output is kept only when the run fails. BALLCAST_NATS_SERVER=PATH
+// uses a built nats-server instead of building one.
 func TestMultiNode(t *testing.T) {
 	if os.Getenv("BALLCAST_MULTINODE") != "1" {
 		t.Skip("multi-node cluster test: set BALLCAST_MULTINODE=1 (builds and starts 3 nats-server processes)")
 	}
+	out := runDir(t)
 	dir := t.TempDir()
-	natsBin := filepath.Join(dir, "nats-server")
-	build := exec.Command("go", "build", "-o", natsBin, "github.com/nats-io/nats-server/v2")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build nats-server: %v\n%s", err, out)
-	}
-	nodes := startNATSCluster(t, natsBin, dir, 3)
+	natsBin := natsServerBinary(t, dir)
+	nodes := startNATSCluster(t, natsBin, dir, out, 3)
 	var urls []string
 	for _, n := range nodes {
 		urls = append(urls, n.url)
@@ -54,42 +62,63 @@ stages:
 bus:
   url: %q
   replicas: 3
-log: {format: json}
+log: {format: json, level: debug}
 `, strings.Join(urls, ","))
 	if err := os.WriteFile(yml, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// Broadcast nodes first, so they see the feed being written live.
 	b1 := startBallcast(t, "-c", yml, "--role", "broadcast")
+	keepLog(t, out, "broadcast1.log", b1)
 	b2 := startBallcast(t, "-c", yml, "--role", "broadcast")
+	keepLog(t, out, "broadcast2.log", b2)
 	want, err := replay.Parse("1298179", replay.Bundled())
 	if err != nil {
 		t.Fatal(err)
 	}
+	last := want[len(want)-1].ID
 	var (
 		wg     sync.WaitGroup
 		frames [2][]broadcasttest.Frame
+		errs   [2]error
 	)
 	for i, b := range []*chaosProc{b1, b2} {
 		c := broadcasttest.Dial(t, b.url+"/v1/ws")
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			frames[i] = readStream(t, c, "1298179", want[len(want)-1].ID, b)
+			frames[i], errs[i] = followMatch(t.Context(), c, "1298179", last)
+			keepFrames(t, out, fmt.Sprintf("broadcast%d.frames", i+1), frames[i])
 		}()
 	}
 	p := startBallcast(t, "-c", yml, "--role", "pipeline")
-	// Kill a NATS node once the match is under way.
-	waitFrames(t, b1.url, "1298179", 40)
-	victim := nodes[1]
+	keepLog(t, out, "pipeline.log", p)
+	// Kill the NATS node the first broadcast node reads the feed through,
+	// somewhere in the match.
+	killAt := 10 + rand.Uint64N(uint64(len(want))-60)
+	if v, err := strconv.ParseUint(os.Getenv("BALLCAST_MULTINODE_KILL_AT"), 10, 64); err == nil {
+		killAt = v
+	}
+	waitFrames(t, b1.url, "1298179", killAt)
+	victim := connectedNode(t, nodes, b1)
+	keepStreamInfo(t, out, "before-kill", nodes)
 	if err := victim.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("killed nats node %s", victim.name)
+	victim.killed = true
+	t.Logf("killed nats node %s after event %d at %s", victim.name, killAt, time.Now().UTC().Format(time.RFC3339Nano))
 	wg.Wait()
-	if t.Failed() {
-		t.Logf("pipeline node log:\n%s", tail(p.logs.String(), 4000))
-		return
+	keepStreamInfo(t, out, "after", nodes)
+	keepStreams(t, out, nodes)
+	for i, b := range []*chaosProc{b1, b2} {
+		if errs[i] != nil {
+			dumpGoroutines(t, b)
+		}
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("broadcast node %d: after %d events: %v", i+1, len(frames[i]), err)
+		}
 	}
 	for i := range frames {
 		if len(frames[i]) != len(want) {
@@ -106,10 +135,8 @@ log: {format: json}
 					dup = append(dup, ev.ID)
 				}
 			}
-			dump := filepath.Join(os.TempDir(), "ballcast-multinode-pipeline.log")
-			os.WriteFile(dump, []byte(p.logs.String()), 0o644) //nolint:errcheck // debugging aid
-			t.Errorf("broadcast node %d: %d events, want %d; missing %v, duplicated %v (pipeline log in %s)",
-				i+1, len(frames[i]), len(want), missing, dup, dump)
+			t.Errorf("broadcast node %d: %d events, want %d; missing %v, duplicated %v",
+				i+1, len(frames[i]), len(want), missing, dup)
 		}
 	}
 	if t.Failed() {
@@ -131,32 +158,266 @@ log: {format: json}
 	t.Logf("%d events identical on both broadcast nodes after losing NATS node %s", len(want), victim.name)
 }
 
+// stallLimit is how long a client may go without an event before the test
+// calls its node's feed stalled. A failover takes a few seconds; the feed
+// reader's own stall repair acts after 2.
+const stallLimit = 45 * time.Second
+
+// followMatch reads match's event frames from c until the one with ID
+// last, failing when none arrives for stallLimit.
+func followMatch(ctx context.Context, c *broadcasttest.Client, match, last string) ([]broadcasttest.Frame, error) {
+	c.Subscribe(match, 0)
+	var got []broadcasttest.Frame
+	for {
+		rctx, cancel := context.WithTimeout(ctx, stallLimit)
+		f, err := c.Read(rctx)
+		cancel()
+		if err != nil {
+			return got, fmt.Errorf("no event for %s: %w", stallLimit, err)
+		}
+		if f.Op != broadcast.OpEvent || f.Match != match {
+			continue
+		}
+		got = append(got, f)
+		if f.ID == last {
+			return got, nil
+		}
+	}
+}
+
+// dumpGoroutines makes a stalled node print its goroutines (SIGQUIT) into
+// its log and exit.
+func dumpGoroutines(t *testing.T, p *chaosProc) {
+	p.cmd.Process.Signal(syscall.SIGQUIT) //nolint:errcheck // may be gone
+	select {
+	case <-p.exited:
+	case <-time.After(10 * time.Second):
+		t.Logf("no goroutine dump from pid %d", p.cmd.Process.Pid)
+	}
+}
+
+// runDir is where this run's output goes: a new run-* directory under
+// BALLCAST_MULTINODE_OUT, kept; otherwise a temporary one kept only when
+// the test fails.
+func runDir(t *testing.T) string {
+	t.Helper()
+	root := os.Getenv("BALLCAST_MULTINODE_OUT")
+	keep := root != ""
+	if !keep {
+		root = os.TempDir()
+	} else if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp(root, "run-"+time.Now().UTC().Format("150405")+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() || keep {
+			t.Logf("run output in %s", dir)
+			return
+		}
+		os.RemoveAll(dir) //nolint:errcheck // a temporary directory
+	})
+	return dir
+}
+
+// keepLog writes p's log to out/name when the test ends (after p stops).
+func keepLog(t *testing.T, out, name string, p *chaosProc) {
+	t.Cleanup(func() {
+		p.stop(t)
+		writeOut(t, out, name, []byte(p.logs.String()))
+	})
+}
+
+func keepFrames(t *testing.T, out, name string, frames []broadcasttest.Frame) {
+	var b strings.Builder
+	for _, f := range frames {
+		fmt.Fprintf(&b, "%d %s ingest_seq=%d\n", f.Seq, f.ID, f.IngestSeq)
+	}
+	writeOut(t, out, name, []byte(b.String()))
+}
+
+func writeOut(t *testing.T, out, name string, data []byte) {
+	if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
+		t.Errorf("keep %s: %v", name, err)
+	}
+}
+
+// connectedNode is the NATS node p's bus connected to, from its log.
+func connectedNode(t *testing.T, nodes []*natsNode, p *chaosProc) *natsNode {
+	t.Helper()
+	for _, line := range strings.Split(p.logs.String(), "\n") {
+		var l struct {
+			Message    string `json:"message"`
+			ServerName string `json:"server_name"`
+		}
+		if json.Unmarshal([]byte(line), &l) != nil || l.Message != "bus open" {
+			continue
+		}
+		for _, n := range nodes {
+			if n.name == l.ServerName {
+				return n
+			}
+		}
+	}
+	t.Fatalf("no NATS node named in the broadcast node's log")
+	return nil
+}
+
+// jsOn connects to the nodes still running.
+func jsOn(t *testing.T, nodes []*natsNode) (*nats.Conn, jetstream.JetStream, error) {
+	var urls []string
+	for _, n := range nodes {
+		if !n.killed {
+			urls = append(urls, n.url)
+		}
+	}
+	nc, err := nats.Connect(strings.Join(urls, ","), nats.Timeout(5*time.Second))
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect: %w", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("jetstream: %w", err)
+	}
+	return nc, js, nil
+}
+
+// keepStreamInfo records both streams' state and cluster placement and
+// the feed's consumers.
+func keepStreamInfo(t *testing.T, out, when string, nodes []*natsNode) {
+	t.Helper()
+	nc, js, err := jsOn(t, nodes)
+	if err != nil {
+		t.Logf("stream info %s: %v", when, err)
+		return
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	var b strings.Builder
+	for _, name := range []string{"BALLCAST_INGEST", "BALLCAST_FEED"} {
+		s, err := js.Stream(ctx, name)
+		if err != nil {
+			fmt.Fprintf(&b, "%s: %v\n", name, err)
+			continue
+		}
+		info := s.CachedInfo()
+		j, _ := json.Marshal(struct {
+			State   jetstream.StreamState
+			Cluster *jetstream.ClusterInfo
+		}{info.State, info.Cluster})
+		fmt.Fprintf(&b, "%s: %s\n", name, j)
+		names := s.ConsumerNames(ctx)
+		for name := range names.Name() {
+			c, err := s.Consumer(ctx, name)
+			if err != nil {
+				fmt.Fprintf(&b, "  consumer %s: %v\n", name, err)
+				continue
+			}
+			ci := c.CachedInfo()
+			j, _ := json.Marshal(struct {
+				Config      jetstream.ConsumerConfig
+				Delivered   jetstream.SequenceInfo
+				AckFloor    jetstream.SequenceInfo
+				Pending     uint64
+				AckPending  int
+				Redelivered int
+				Cluster     *jetstream.ClusterInfo
+			}{ci.Config, ci.Delivered, ci.AckFloor, ci.NumPending, ci.NumAckPending, ci.NumRedelivered, ci.Cluster})
+			fmt.Fprintf(&b, "  consumer %s %s\n", name, j)
+		}
+		if err := names.Err(); err != nil {
+			fmt.Fprintf(&b, "  consumer names: %v\n", err)
+		}
+	}
+	writeOut(t, out, "streams-"+when+".txt", []byte(b.String()))
+}
+
+// keepStreams writes both streams' entries as JetStream holds them: one
+// line per stream sequence with its subject and message ID (the event ID).
+func keepStreams(t *testing.T, out string, nodes []*natsNode) {
+	t.Helper()
+	keepStream(t, out, nodes, "BALLCAST_INGEST", "ingest.txt")
+	keepStream(t, out, nodes, "BALLCAST_FEED", "feed.txt")
+}
+
+func keepStream(t *testing.T, out string, nodes []*natsNode, stream, file string) {
+	t.Helper()
+	nc, js, err := jsOn(t, nodes)
+	if err != nil {
+		t.Logf("%s dump: %v", stream, err)
+		return
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Logf("%s dump: %v", stream, err)
+		return
+	}
+	st := s.CachedInfo().State
+	var b strings.Builder
+	fmt.Fprintf(&b, "# first %d last %d msgs %d\n", st.FirstSeq, st.LastSeq, st.Msgs)
+	for seq := st.FirstSeq; seq <= st.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			fmt.Fprintf(&b, "%d error %v\n", seq, err)
+			continue
+		}
+		fmt.Fprintf(&b, "%d %s %s\n", seq, m.Subject, m.Header.Get(jetstream.MsgIDHeader))
+	}
+	writeOut(t, out, file, []byte(b.String()))
+}
+
+// natsServerBinary is BALLCAST_NATS_SERVER, or nats-server built from the
+// module cache into dir.
+func natsServerBinary(t *testing.T, dir string) string {
+	t.Helper()
+	if bin := os.Getenv("BALLCAST_NATS_SERVER"); bin != "" {
+		return bin
+	}
+	bin := filepath.Join(dir, "nats-server")
+	build := exec.Command("go", "build", "-o", bin, "github.com/nats-io/nats-server/v2")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build nats-server: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // waitFrames polls a node's REST history until match has n events.
-func waitFrames(t *testing.T, base, match string, n int) {
+func waitFrames(t *testing.T, base, match string, n uint64) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(fmt.Sprintf("%s/v1/matches/%s/events?since=%d&limit=1", base, match, n-1))
+		resp, err := http.Get(fmt.Sprintf("%s/v1/matches/%s/events?limit=1", base, match))
 		if err == nil {
+			var page broadcast.EventPage
+			err = json.NewDecoder(resp.Body).Decode(&page)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if err == nil && resp.StatusCode == http.StatusOK && page.Seq >= n {
 				return
 			}
 		}
-		time.Sleep(20 * time.Millisecond) // an HTTP poll against a deadline
+		time.Sleep(100 * time.Millisecond) // an HTTP poll against a deadline (and the node's connect rate limit)
 	}
 	t.Fatalf("%s never reached %d events", match, n)
 }
 
 type natsNode struct {
-	name string
-	url  string
-	cmd  *exec.Cmd
+	name   string
+	url    string
+	cmd    *exec.Cmd
+	killed bool
 }
 
 // startNATSCluster starts n nats-server processes with JetStream forming
-// one cluster, and waits until JetStream is ready on every one.
-func startNATSCluster(t *testing.T, bin, dir string, n int) []*natsNode {
+// one cluster, and waits until JetStream is ready on every one. Each
+// node's log goes to out/<name>.log when the test ends.
+func startNATSCluster(t *testing.T, bin, dir, out string, n int) []*natsNode {
 	t.Helper()
 	ports := freePorts(t, 3*n)
 	var routes []string
@@ -197,12 +458,8 @@ cluster {
 		t.Cleanup(func() {
 			cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck // may be dead
 			cmd.Wait()                          //nolint:errcheck // killed on purpose
+			writeOut(t, out, name+".log", []byte(logs.String()))
 		})
-		defer func() {
-			if t.Failed() {
-				t.Logf("nats %s:\n%s", name, tail(logs.String(), 2000))
-			}
-		}()
 	}
 	// JetStream is ready when every node's health endpoint says so.
 	deadline := time.Now().Add(60 * time.Second)

@@ -108,7 +108,7 @@ func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Bus, error) {
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			log.Info().Str("server", redactURLs(nc.ConnectedUrl())).Msg("nats reconnected")
+			log.Info().Str("server", redactURLs(nc.ConnectedUrl())).Str("server_name", nc.ConnectedServerName()).Msg("nats reconnected")
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			ev := log.Warn().Err(err)
@@ -157,8 +157,8 @@ func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Bus, error) {
 		_ = b.Close()
 		return nil, err
 	}
-	log.Info().Str("nats", where).Str("ingest", b.names.ingestStream).Str("feed", b.names.feedStream).
-		Str("bucket", b.names.bucket).Msg("bus open")
+	log.Info().Str("nats", where).Str("server", redactURLs(nc.ConnectedUrl())).Str("server_name", nc.ConnectedServerName()).
+		Str("ingest", b.names.ingestStream).Str("feed", b.names.feedStream).Str("bucket", b.names.bucket).Msg("bus open")
 	return b, nil
 }
 

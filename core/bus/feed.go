@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"sync"
@@ -30,14 +31,14 @@ func (b *Bus) PublishFeed(ctx context.Context, ev event.Event) error {
 
 // ConsumeFeed delivers every feed entry from the start of the stream (as
 // far as Retention keeps it), in stream order, then live ones as they are
-// published, until ctx is done; then the channel closes. It uses an
-// ephemeral ordered consumer, so every call (every broadcast node) reads
-// the whole feed independently, and a lost message or reconnect is
-// repaired by the client library without a gap. Entries that do not decode
-// are logged and skipped. A slow reader slows only its own consumer.
+// published, until ctx is done; then the channel closes. Every call (every
+// broadcast node) reads the whole feed through its own ephemeral consumer,
+// replaced without a gap or a duplicate when it fails (see feedReader).
+// Entries that do not decode are logged and skipped. A slow reader slows
+// only its own consumer.
 func (b *Bus) ConsumeFeed(ctx context.Context) (<-chan event.Event, error) {
 	f := &feedReader{b: b}
-	if err := f.open(ctx, 0); err != nil {
+	if err := f.open(ctx); err != nil {
 		return nil, err
 	}
 	out := make(chan event.Event, feedBuffer)
@@ -51,22 +52,51 @@ func (b *Bus) ConsumeFeed(ctx context.Context) (<-chan event.Event, error) {
 	return out, nil
 }
 
-// stallCheck is how long the feed reader waits without a message before
-// it asks the stream whether it has missed some.
-const stallCheck = 2 * time.Second
+const (
+	// stallCheck is how long the feed reader waits without a message
+	// before it asks the stream whether it has missed some.
+	stallCheck = 2 * time.Second
+	// feedCreateTimeout bounds one attempt to create a feed consumer.
+	feedCreateTimeout = 5 * time.Second
+	// feedHeartbeat is the server's idle heartbeat on a feed pull; two
+	// missed ones make the reader replace its consumer.
+	feedHeartbeat = 2 * time.Second
+	// feedInactive is how long a feed consumer nobody pulls from (its
+	// node died) outlives its reader on the server.
+	feedInactive = 2 * time.Minute
+)
 
-// feedReader is the goroutine behind one ConsumeFeed. The client library's
-// ordered consumer repairs gaps and reconnects itself, but when the node
-// holding it dies (a cluster losing a server) it was seen to stall for
-// minutes; so the reader also watches the stream and, when the stream has
-// entries beyond the last one it delivered and none arrive, replaces the
-// consumer with one starting right after that entry.
+// feedReader is the goroutine behind one ConsumeFeed. It reads through an
+// ephemeral pull consumer (memory, one replica, no acks) and replaces it
+// with a new one starting right after the last entry delivered whenever
+// it fails: an error or missed heartbeats, a gap in its delivery
+// sequence, or silence while the stream holds entries beyond the last
+// one delivered. Every replacement has a new name.
+//
+// It does not use the client library's ordered consumer, whose recovery
+// blocks inside Next and retries the create under the same consumer name
+// forever: when a NATS node is killed, the cluster can place that name on
+// the dead node before it knows it is dead, and every retry then waits on
+// the dead node (seen in TestMultiNode as a broadcast node stalled for
+// good). Here each attempt is bounded and a failed one is retried under a
+// new name, which the cluster places afresh.
 type feedReader struct {
 	b    *Bus
 	last uint64 // stream sequence of the last entry delivered; reader goroutine only
+	dseq uint64 // delivery sequence of the last message of the current consumer
 
-	mu sync.Mutex // guards it: ctx's AfterFunc stops it from another goroutine
-	it jetstream.MessagesContext
+	mu   sync.Mutex // guards it and cons: ctx's AfterFunc stops it from another goroutine
+	it   jetstream.MessagesContext
+	cons string
+}
+
+// stop ends the current pull; the reader goroutine sees its iterator closed.
+func (f *feedReader) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.it != nil {
+		f.it.Stop()
+	}
 }
 
 func (f *feedReader) iter() jetstream.MessagesContext {
@@ -75,60 +105,125 @@ func (f *feedReader) iter() jetstream.MessagesContext {
 	return f.it
 }
 
-func (f *feedReader) setIter(it jetstream.MessagesContext) {
+// open creates a consumer starting at stream sequence f.last+1 under a
+// new name and starts pulling from it. On failure the reader has no
+// consumer (iter is nil).
+func (f *feedReader) open(ctx context.Context) error {
+	cfg := jetstream.ConsumerConfig{
+		Name:              "feed_" + rand.Text(),
+		DeliverPolicy:     jetstream.DeliverAllPolicy,
+		AckPolicy:         jetstream.AckNonePolicy,
+		MemoryStorage:     true,
+		Replicas:          1,
+		InactiveThreshold: feedInactive,
+	}
+	if f.last > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, f.last+1
+	}
+	cctx, cancel := context.WithTimeout(ctx, feedCreateTimeout)
+	defer cancel()
+	cons, err := f.b.feed.CreateConsumer(cctx, cfg)
+	if err != nil {
+		return fmt.Errorf("bus: consume feed: create consumer %s: %w", cfg.Name, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(feedBuffer), jetstream.PullHeartbeat(feedHeartbeat))
+	if err != nil {
+		return fmt.Errorf("bus: consume feed: pull from %s: %w", cfg.Name, err)
+	}
 	f.mu.Lock()
-	f.it = it
+	f.it, f.cons, f.dseq = it, cfg.Name, 0
 	f.mu.Unlock()
+	return nil
 }
 
-func (f *feedReader) stop() { f.iter().Stop() }
-
-// open starts an ordered consumer at stream sequence after+1.
-func (f *feedReader) open(ctx context.Context, after uint64) error {
-	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
-	if after > 0 {
-		cfg = jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: after + 1}
+// replace drops the current consumer (deleting it in the background, best
+// effort) and opens a new one after the last entry delivered.
+func (f *feedReader) replace(ctx context.Context, why string) {
+	f.mu.Lock()
+	old, name := f.it, f.cons
+	f.it, f.cons = nil, ""
+	f.mu.Unlock()
+	if old != nil {
+		old.Stop()
+		go func() {
+			dctx, cancel := context.WithTimeout(context.Background(), feedCreateTimeout)
+			defer cancel()
+			_ = f.b.feed.DeleteConsumer(dctx, name) // its node may be gone; InactiveThreshold removes it then
+		}()
 	}
-	cons, err := f.b.feed.OrderedConsumer(ctx, cfg)
+	err := f.open(ctx)
+	ev := f.b.log.Warn()
 	if err != nil {
-		return fmt.Errorf("bus: consume feed: %w", err)
+		ev = ev.Err(err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(feedBuffer))
-	if err != nil {
-		return fmt.Errorf("bus: consume feed: %w", err)
-	}
-	f.setIter(it)
-	return nil
+	ev.Str("reason", why).Str("old", name).Str("new", f.cons).Uint64("last_delivered", f.last).
+		Msg("feed consumer replaced")
 }
 
 func (f *feedReader) run(ctx context.Context, out chan<- event.Event) {
 	log := f.b.log
 	idleSince := time.Now()
+	wait := time.NewTimer(0)
+	defer wait.Stop()
 	for {
-		msg, err := f.iter().Next(jetstream.NextMaxWait(nextWait))
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil && !errors.Is(err, nats.ErrTimeout) {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+		it := f.iter()
+		if it == nil { // the last replacement failed: try again shortly
+			wait.Reset(nextWait)
+			select {
+			case <-wait.C:
+			case <-ctx.Done():
+				return
+			case <-f.b.closed:
 				return
 			}
-			log.Warn().Err(err).Msg("feed consumer")
+			f.replace(ctx, "no consumer")
+			continue
+		}
+		msg, err := it.Next(jetstream.NextMaxWait(nextWait))
+		if ctx.Err() != nil {
+			return
 		}
 		if err != nil {
+			if !errors.Is(err, nats.ErrTimeout) {
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) && errors.Is(err, nats.ErrConnectionClosed) {
+					return
+				}
+				f.replace(ctx, err.Error())
+				idleSince = time.Now()
+				continue
+			}
 			if time.Since(idleSince) >= stallCheck {
 				idleSince = time.Now()
-				f.repair(ctx)
+				if f.behind(ctx) {
+					f.replace(ctx, "stalled")
+				}
 			}
 			continue
 		}
 		idleSince = time.Now()
-		if meta, err := msg.Metadata(); err == nil {
-			if meta.Sequence.Stream <= f.last {
-				continue // a repaired consumer overlapping the old one
-			}
-			f.last = meta.Sequence.Stream
+		meta, err := msg.Metadata()
+		if err != nil {
+			log.Error().Err(err).Str("subject", msg.Subject()).Msg("feed entry without metadata skipped")
+			continue
 		}
+		if meta.Sequence.Consumer != f.dseq+1 {
+			// A message went missing between the consumer and us: start
+			// again after the last entry delivered.
+			f.replace(ctx, fmt.Sprintf("delivery %d after %d", meta.Sequence.Consumer, f.dseq))
+			continue
+		}
+		f.dseq = meta.Sequence.Consumer
+		if meta.Sequence.Stream <= f.last {
+			continue // cannot happen with a consumer starting after f.last; kept as a guard
+		}
+		if f.last > 0 && meta.Sequence.Stream != f.last+1 {
+			log.Warn().Uint64("last_delivered", f.last).Uint64("seq", meta.Sequence.Stream).
+				Msg("feed entries between these are no longer in the stream")
+		}
+		f.last = meta.Sequence.Stream
 		ev, err := decodeEvent(msg.Data())
 		if err != nil {
 			log.Error().Err(err).Str("subject", msg.Subject()).Msg("undecodable feed entry skipped")
@@ -144,36 +239,15 @@ func (f *feedReader) run(ctx context.Context, out chan<- event.Event) {
 	}
 }
 
-// repair replaces a stalled consumer: one that has delivered nothing for a
-// while although the stream holds entries after the last one delivered.
-func (f *feedReader) repair(ctx context.Context) {
+// behind reports whether the stream holds entries after the last one
+// delivered, so a silent consumer has stalled.
+func (f *feedReader) behind(ctx context.Context) bool {
 	ictx, cancel := context.WithTimeout(ctx, stallCheck)
 	defer cancel()
 	info, err := f.b.feed.Info(ictx)
 	if err != nil {
 		f.b.log.Debug().Err(err).Msg("feed consumer idle; stream info unavailable")
-		return // the stream cannot say (failing over); ask again later
+		return false // the stream cannot say (failing over); ask again later
 	}
-	if info.State.LastSeq <= f.last {
-		return // nothing missed
-	}
-	f.b.log.Warn().Uint64("last_delivered", f.last).Uint64("stream_last", info.State.LastSeq).
-		Msg("feed consumer stalled; resuming after the last entry delivered")
-	f.stop()
-	if err := f.open(ctx, f.last); err != nil {
-		f.b.log.Warn().Err(err).Msg("feed consumer not replaced; trying again")
-		f.setIter(idleIterator{})
-	}
+	return info.State.LastSeq > f.last
 }
-
-// idleIterator stands in for a consumer that could not be replaced: Next
-// waits a while and reports a timeout, so the reader tries again.
-type idleIterator struct{}
-
-func (idleIterator) Next(...jetstream.NextOpt) (jetstream.Msg, error) {
-	time.Sleep(nextWait) // nothing to wait on: the consumer is gone
-	return nil, nats.ErrTimeout
-}
-
-func (idleIterator) Stop()  {}
-func (idleIterator) Drain() {}

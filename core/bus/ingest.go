@@ -71,8 +71,10 @@ type Delivery struct {
 // ackState is shared by the copies of one Delivery.
 type ackState struct {
 	once sync.Once
-	msg  jetstream.Msg
 	done func() // drops the entry from the in-flight set
+
+	mu  sync.Mutex
+	msg jetstream.Msg // the latest delivery of the entry: acks go to its consumer
 }
 
 // Ack acknowledges the entry: its results are durably published. It is
@@ -84,7 +86,10 @@ func (d Delivery) Ack() {
 		return
 	}
 	d.ack.once.Do(func() {
-		_ = d.ack.msg.Ack() // fails only when the connection is closed: redelivered after restart
+		d.ack.mu.Lock()
+		msg := d.ack.msg
+		d.ack.mu.Unlock()
+		_ = msg.Ack() // fails only when the connection is closed: redelivered after restart
 		d.ack.done()
 	})
 }
@@ -113,33 +118,35 @@ func (d Delivery) Ack() {
 // so LastSeq returned 0). An entry that does not decode is terminated and
 // logged.
 //
+// Lost deliveries: a message the server delivered but that never arrived
+// (it was in transit through a NATS node that died) would otherwise wait
+// for AckWait, and everything after it would be handed out first. So a gap
+// in the consumer's delivery sequence, or silence while the consumer says
+// it delivered more than arrived, rotates the consumer as above: the
+// entries from the ack floor come again, in order, and those already
+// handed out are dropped (their acknowledgements go to the new consumer).
+//
 // Flow control: at most MaxAckPending entries are unacknowledged at a
 // time, and the channel holds 64. Only one ConsumeIngest should run per
 // deployment at a time.
 func (b *Bus) ConsumeIngest(ctx context.Context) (<-chan Delivery, error) {
-	cons, err := b.rotateConsumer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	batch := min(256, b.cfg.MaxAckPending)
-	it, err := cons.Messages(jetstream.PullMaxMessages(batch))
-	if err != nil {
-		return nil, fmt.Errorf("bus: consume ingest: %w", err)
-	}
 	out := make(chan Delivery, deliveryBuffer)
 	c := &ingestLoop{
-		log:      b.log.With().Str("consumer", cons.CachedInfo().Name).Logger(),
-		it:       it,
+		b:        b,
+		log:      b.log,
 		out:      out,
 		closed:   b.closed,
 		high:     make(map[string]uint64),
-		inflight: make(map[uint64]bool),
+		inflight: make(map[uint64]*ackState),
 	}
-	stop := context.AfterFunc(ctx, it.Stop)
+	if err := c.open(ctx); err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, c.stop)
 	go func() {
 		defer close(out)
 		defer stop()
-		defer it.Stop()
+		defer c.stop()
 		c.run(ctx)
 	}()
 	return out, nil
@@ -203,25 +210,105 @@ func (b *Bus) generation(name string) (int, bool) {
 }
 
 // ingestLoop is the goroutine behind one ConsumeIngest. It alone touches
-// high and last; inflight is shared with Ack under mu.
+// cons, high, last and dseq; inflight is shared with Ack under mu, and it
+// with ctx's AfterFunc.
 type ingestLoop struct {
+	b      *Bus
 	log    zerolog.Logger
-	it     jetstream.MessagesContext
+	cons   jetstream.Consumer
 	out    chan<- Delivery
 	closed <-chan struct{}   // the connection closed: nobody can ack any more
 	high   map[string]uint64 // match → highest Seq handed out
 	last   uint64            // highest stream sequence handed out
+	dseq   uint64            // delivery sequence of the current consumer's last message
 
 	mu       sync.Mutex
-	inflight map[uint64]bool // stream seq → handed out, not yet acked
+	it       jetstream.MessagesContext
+	inflight map[uint64]*ackState // stream seq → handed out, not yet acked
+}
+
+// open rotates the durable consumer (see ConsumeIngest) and pulls from the
+// new generation.
+func (c *ingestLoop) open(ctx context.Context) error {
+	cons, err := c.b.rotateConsumer(ctx)
+	if err != nil {
+		return err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(min(256, c.b.cfg.MaxAckPending)))
+	if err != nil {
+		return fmt.Errorf("bus: consume ingest: %w", err)
+	}
+	c.cons, c.dseq = cons, 0
+	c.log = c.b.log.With().Str("consumer", cons.CachedInfo().Name).Logger()
+	c.mu.Lock()
+	c.it = it
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *ingestLoop) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.it != nil {
+		c.it.Stop()
+	}
+}
+
+func (c *ingestLoop) iter() jetstream.MessagesContext {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.it
+}
+
+// reopen replaces the consumer by a new generation after a lost delivery,
+// retrying until it succeeds or ctx is done.
+func (c *ingestLoop) reopen(ctx context.Context, why string) bool {
+	c.stop()
+	for {
+		err := c.open(ctx)
+		if err == nil {
+			c.log.Warn().Str("reason", why).Uint64("last_handed_out", c.last).Msg("ingest consumer replaced")
+			return true
+		}
+		c.log.Warn().Err(err).Str("reason", why).Msg("ingest consumer not replaced; trying again")
+		select {
+		case <-time.After(nextWait):
+		case <-ctx.Done():
+			return false
+		case <-c.closed:
+			return false
+		}
+	}
+}
+
+// lost reports whether the consumer delivered more than arrived: a silent
+// consumer whose last delivered entry is beyond the last one handed out.
+func (c *ingestLoop) lost(ctx context.Context) bool {
+	ictx, cancel := context.WithTimeout(ctx, stallCheck)
+	defer cancel()
+	info, err := c.cons.Info(ictx)
+	if err != nil {
+		c.log.Debug().Err(err).Msg("ingest consumer idle; its info is unavailable")
+		return false
+	}
+	return info.Delivered.Stream > c.last
 }
 
 func (c *ingestLoop) run(ctx context.Context) {
+	idleSince := time.Now()
 	for {
-		msg, err := c.it.Next(jetstream.NextMaxWait(nextWait))
+		msg, err := c.iter().Next(jetstream.NextMaxWait(nextWait))
 		if err != nil {
 			switch {
+			case ctx.Err() != nil:
+				return
 			case errors.Is(err, nats.ErrTimeout):
+				if time.Since(idleSince) >= stallCheck {
+					idleSince = time.Now()
+					if c.lost(ctx) && !c.reopen(ctx, "deliveries lost") {
+						return
+					}
+				}
 				continue
 			case errors.Is(err, jetstream.ErrMsgIteratorClosed):
 				return
@@ -229,12 +316,20 @@ func (c *ingestLoop) run(ctx context.Context) {
 				c.log.Error().Err(err).Msg("ingest consumer gone, delivery stopped")
 				return
 			default:
-				if ctx.Err() != nil {
-					return
-				}
 				c.log.Warn().Err(err).Msg("ingest consumer")
 				continue
 			}
+		}
+		idleSince = time.Now()
+		if meta, err := msg.Metadata(); err == nil && meta.Sequence.Consumer != c.dseq+1 {
+			// A delivery between the last one and this went missing.
+			why := fmt.Sprintf("delivery %d after %d", meta.Sequence.Consumer, c.dseq)
+			if !c.reopen(ctx, why) {
+				return
+			}
+			continue
+		} else if err == nil {
+			c.dseq = meta.Sequence.Consumer
 		}
 		d, ok := c.admit(msg)
 		if !ok {
@@ -265,9 +360,13 @@ func (c *ingestLoop) admit(msg jetstream.Msg) (Delivery, bool) {
 		c.mu.Lock()
 		pending := c.inflight[sseq]
 		c.mu.Unlock()
-		if !pending {
+		if pending == nil {
 			_ = msg.Ack()
+			return Delivery{}, false
 		}
+		pending.mu.Lock()
+		pending.msg = msg // a newer consumer's delivery: ack there
+		pending.mu.Unlock()
 		return Delivery{}, false
 	}
 	c.last = sseq
@@ -293,16 +392,13 @@ func (c *ingestLoop) admit(msg jetstream.Msg) (Delivery, bool) {
 	if ev.Seq != 0 {
 		c.high[ev.Match] = ev.Seq
 	}
+	ack := &ackState{msg: msg, done: func() {
+		c.mu.Lock()
+		delete(c.inflight, sseq)
+		c.mu.Unlock()
+	}}
 	c.mu.Lock()
-	c.inflight[sseq] = true
+	c.inflight[sseq] = ack
 	c.mu.Unlock()
-	return Delivery{
-		Event:     ev,
-		StreamSeq: sseq,
-		ack: &ackState{msg: msg, done: func() {
-			c.mu.Lock()
-			delete(c.inflight, sseq)
-			c.mu.Unlock()
-		}},
-	}, true
+	return Delivery{Event: ev, StreamSeq: sseq, ack: ack}, true
 }
