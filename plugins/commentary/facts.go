@@ -693,7 +693,7 @@ func (f *facts) factList(nm *names) []string {
 		sp spell
 	}{{3, mo.last3}, {5, mo.last5}} {
 		if w.sp.overs == w.n {
-			add("last %d overs: %s, %s, %s, %s", w.n, plural(w.sp.runs, "run"), plural(w.sp.wickets, "wicket"), plural(w.sp.fours, "four"), plural(w.sp.sixes, "six"))
+			add("last %d overs: %s, %s, %s, %s", w.n, plural(w.sp.runs, "run"), plural(w.sp.wickets, "wicket"), plural(w.sp.fours, "four"), sixes(w.sp.sixes))
 		}
 	}
 	if mo.dotStreak >= 2 {
@@ -769,6 +769,13 @@ func superOverNote(b bool) string {
 	return ""
 }
 
+func sixes(n int) string {
+	if n == 1 {
+		return "1 six"
+	}
+	return fmt.Sprintf("%d sixes", n)
+}
+
 // figures writes wickets and runs as "3/20".
 func figures(wickets, runs int) string { return fmt.Sprintf("%d/%d", wickets, runs) }
 
@@ -802,7 +809,10 @@ func recordWords(nm *names, r recordFact) string {
 	case "highest_score":
 		return fmt.Sprintf("%s's %d is now the highest individual score of the match%s", nm.display(r.player), r.value, prev)
 	case "best_bowling":
-		return fmt.Sprintf("%s's %s are now the best bowling figures of the match", nm.display(r.player), figures(r.value, r.runs))
+		if r.previous != "" {
+			prev = fmt.Sprintf(", ahead of %s's %d wickets", nm.display(r.previous), r.previousValue)
+		}
+		return fmt.Sprintf("%s's %s are now the best bowling figures of the match%s", nm.display(r.player), figures(r.value, r.runs), prev)
 	case "most_sixes":
 		return fmt.Sprintf("%s has hit %d sixes, the most by a batter in the match%s", nm.display(r.player), r.value, prev)
 	case "biggest_partnership":

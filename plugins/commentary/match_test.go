@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -37,8 +38,17 @@ func TestWholeMatches(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lines := playMatch(t, evs)
+			lines, stage := playMatch(t, evs)
 			checkMatch(t, evs, lines, words)
+			checkMilestones(t, evs, lines)
+			// The plugin's own grounding check (the one LLM lines go
+			// through) on every template line, against the fact list the
+			// LLM would get: every number and name must be in it.
+			c := stage.Counters()
+			if c.TemplateUngrounded != 0 {
+				t.Errorf("%d of %d template lines fail the grounding check", c.TemplateUngrounded, c.Lines)
+			}
+			t.Logf("%d lines, %d failing the grounding check", c.Lines, c.TemplateUngrounded)
 			if id == sampleMatch {
 				logSample(t, evs, lines)
 			}
@@ -48,10 +58,11 @@ func TestWholeMatches(t *testing.T) {
 
 // playMatch runs evs through stats (in process) and commentary (sdktest)
 // and returns each event's line ("" for none), by index.
-func playMatch(t *testing.T, evs []event.Event) []string {
+func playMatch(t *testing.T, evs []event.Event) ([]string, *commentary.Stage) {
 	t.Helper()
 	st := stats.New()
-	c := sdktest.Start(t, commentary.New(), map[string]any{"llm": map[string]any{"enabled": false}})
+	stage := commentary.New()
+	c := sdktest.Start(t, stage, map[string]any{"llm": map[string]any{"enabled": false}, "check_templates": true})
 	lines := make([]string, len(evs))
 	const batch = 32
 	for start := 0; start < len(evs); start += batch {
@@ -81,7 +92,7 @@ func playMatch(t *testing.T, evs []event.Event) []string {
 			lines[start+j] = cm.GetText()
 		}
 	}
-	return lines
+	return lines, stage
 }
 
 func checkMatch(t *testing.T, evs []event.Event, lines []string, bankWords map[string]bool) {
@@ -122,9 +133,7 @@ func checkMatch(t *testing.T, evs []event.Event, lines []string, bankWords map[s
 		line    string
 	}
 	used := map[key]int{}
-	batRuns := map[string]int{}  // innings/batter → runs so far
-	bowlWkts := map[string]int{} // innings/bowler → wickets so far
-	var balls, fifties, hundreds, hauls int
+	var balls int
 	innings := 0
 	for i, ev := range evs {
 		line := lines[i]
@@ -155,40 +164,8 @@ func checkMatch(t *testing.T, evs []event.Event, lines []string, bankWords map[s
 			t.Errorf("event %s: %q in line %q is neither phrase-bank text nor a name from the match", ev.ID, w, line)
 		}
 
-		b := ev.Ball
-		if b == nil {
-			continue
-		}
-		bk := fmt.Sprintf("%d/%s", b.Innings, b.Batter)
-		before := batRuns[bk]
-		batRuns[bk] += b.RunsBat
-		if before < 50 && batRuns[bk] >= 50 {
-			fifties++
-			if !strings.Contains(line, surname(b.Batter)) || !containsAny(strings.ToLower(line), "fifty", "50", "half-century") {
-				t.Errorf("event %s: %s reaches %d, line %q does not mention the fifty", ev.ID, b.Batter, batRuns[bk], line)
-			}
-		}
-		if before < 100 && batRuns[bk] >= 100 {
-			hundreds++
-			if !strings.Contains(line, surname(b.Batter)) || !containsAny(strings.ToLower(line), "hundred", "100", "century") {
-				t.Errorf("event %s: %s reaches %d, line %q does not mention the hundred", ev.ID, b.Batter, batRuns[bk], line)
-			}
-		}
-		for _, w := range b.Wickets {
-			if !w.CreditsBowler() {
-				continue
-			}
-			wk := fmt.Sprintf("%d/%s", b.Innings, b.Bowler)
-			bowlWkts[wk]++
-			if bowlWkts[wk] == 3 {
-				hauls++
-				if !strings.Contains(line, surname(b.Bowler)) || !containsAny(strings.ToLower(line), "three", "third", "3 wickets") {
-					t.Errorf("event %s: %s's third wicket, line %q does not mention it", ev.ID, b.Bowler, line)
-				}
-			}
-		}
 	}
-	t.Logf("%d balls, %d lines, %d fifties, %d hundreds, %d three-wicket hauls checked", balls, len(used), fifties, hundreds, hauls)
+	t.Logf("%d balls, %d lines", balls, len(used))
 }
 
 func logSample(t *testing.T, evs []event.Event, lines []string) {
@@ -227,7 +204,7 @@ func surname(full string) string {
 
 func isNumber(w string) bool {
 	for _, r := range w {
-		if (r < '0' || r > '9') && r != '.' && r != '/' {
+		if (r < '0' || r > '9') && r != '.' && r != '/' && r != '-' {
 			return false
 		}
 	}
@@ -247,4 +224,133 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
+}
+
+// milestone is one the test finds in the balls themselves, with what its
+// line must say: every one of all, and one of any (lower case).
+type milestone struct {
+	kind string
+	id   string
+	all  []string
+	any  []string
+}
+
+// findMilestones computes, from the Cricsheet balls alone (not from the
+// stats stage), every milestone of the match: a batter's 50, 100, 150, ...;
+// a bowler's 3rd, 4th and 5th wicket; a hat-trick (wickets credited to the
+// bowler with three of his deliveries in a row, wides and no-balls that
+// took none not counting); the team's 50, 100, ...; a stand's 50, 100,
+// ... (a stand is the runs while the same two batters are in; any
+// dismissal ends it, and a ball with a dismissal brings up none); and the
+// target reached.
+func findMilestones(evs []event.Event) map[int][]milestone {
+	out := map[int][]milestone{}
+	type inn struct {
+		runs, target int
+		bat, bowl    map[string]int
+		hat          map[string][]bool
+		pair         [2]string
+		stand        int
+	}
+	var first, cur *inn
+	n := 0
+	for i, ev := range evs {
+		b := ev.Ball
+		if b == nil {
+			continue
+		}
+		if b.Innings != n {
+			n = b.Innings
+			cur = &inn{bat: map[string]int{}, bowl: map[string]int{}, hat: map[string][]bool{}}
+			switch {
+			case first == nil:
+				first = cur
+			case n == 2 && !b.SuperOver && evs[0].Info != nil && evs[0].Info.Overs > 0:
+				cur.target = first.runs + 1
+			}
+		}
+		add := func(m milestone) { m.id = ev.ID; out[i] = append(out[i], m) }
+		before := cur.bat[b.Batter]
+		cur.bat[b.Batter] += b.RunsBat
+		for v := 50; v <= cur.bat[b.Batter]; v += 50 {
+			if before < v {
+				m := milestone{kind: fmt.Sprintf("batter %d", v), all: []string{surname(b.Batter)}, any: []string{strconv.Itoa(v)}}
+				switch v {
+				case 50:
+					m.any = append(m.any, "fifty", "half-century")
+				case 100:
+					m.any = append(m.any, "hundred", "century")
+				}
+				add(m)
+			}
+		}
+		credited := 0
+		for _, w := range b.Wickets {
+			if w.CreditsBowler() {
+				credited++
+			}
+		}
+		for range credited {
+			cur.bowl[b.Bowler]++
+			words := map[int][]string{3: {"three", "third"}, 4: {"four", "fourth"}, 5: {"five"}}[cur.bowl[b.Bowler]]
+			if words != nil {
+				add(milestone{kind: fmt.Sprintf("bowler %d wickets", cur.bowl[b.Bowler]), all: []string{surname(b.Bowler)}, any: words})
+			}
+		}
+		if b.Legal || credited > 0 {
+			h := append(cur.hat[b.Bowler], credited > 0)
+			cur.hat[b.Bowler] = h
+			if k := len(h); k >= 3 && h[k-1] && h[k-2] && h[k-3] {
+				add(milestone{kind: "hat-trick", all: []string{surname(b.Bowler)}, any: []string{"hat-trick"}})
+			}
+		}
+		teamBefore := cur.runs
+		cur.runs += b.Runs()
+		for v := 50; v <= cur.runs; v += 50 {
+			if teamBefore < v {
+				add(milestone{kind: "team", all: []string{strconv.Itoa(v)}})
+			}
+		}
+		if p := [2]string{b.Batter, b.NonStriker}; p != cur.pair && [2]string{p[1], p[0]} != cur.pair {
+			cur.pair, cur.stand = p, 0
+		}
+		standBefore := cur.stand
+		cur.stand += b.Runs()
+		if len(b.Wickets) > 0 {
+			cur.pair, cur.stand = [2]string{}, 0
+		} else {
+			for v := 50; v <= cur.stand; v += 50 {
+				if standBefore < v {
+					add(milestone{kind: fmt.Sprintf("partnership %d", v), all: []string{surname(b.Batter)},
+						any: []string{"partnership", "stand", "together"}})
+				}
+			}
+		}
+		if cur.target > 0 && teamBefore < cur.target && cur.runs >= cur.target {
+			add(milestone{kind: "target", any: []string{"target"}})
+		}
+	}
+	return out
+}
+
+// checkMilestones checks that the line of every ball that brings up a
+// milestone mentions it.
+func checkMilestones(t *testing.T, evs []event.Event, lines []string) {
+	t.Helper()
+	counts := map[string]int{}
+	found := findMilestones(evs)
+	for i, ms := range found {
+		line := lines[i]
+		for _, m := range ms {
+			counts[strings.Fields(m.kind)[0]]++
+			ok := true
+			for _, w := range m.all {
+				ok = ok && strings.Contains(line, w)
+			}
+			if !ok || m.any != nil && !containsAny(strings.ToLower(line), m.any...) {
+				t.Errorf("event %s: %s, line %q does not mention it", m.id, m.kind, line)
+			}
+		}
+	}
+	t.Logf("milestones mentioned: %v", counts)
 }
