@@ -442,6 +442,9 @@ func (j *job) prepare(v *voice, cfg Config, l *llm, c *counters) {
 	}
 	if f.innings >= ms.innings && f.innings > 0 {
 		ms.innings = f.innings
+		if sc := ev.GetScorecard(); sc != nil {
+			ms.prev = takeSnapshot(sc, f.innings)
+		}
 	}
 	if v.persona.quiet && routine(&f) {
 		j.comment = false
@@ -450,12 +453,12 @@ func (j *job) prepare(v *voice, cfg Config, l *llm, c *counters) {
 	}
 	start := time.Now()
 	j.st = ms.linesFor(f.innings)
-	j.pick, j.text = v.line(j.st, ms.names, &f)
+	j.pick, j.text = v.line(j.st, ms.names, ms.info.GetTeams(), &f)
 	// Committed whatever the LLM says, so template lines do not depend on
 	// it and stay unique even as fallbacks.
 	j.st.commit(j.pick)
 	if l != nil || cfg.CheckTemplates {
-		j.prompt = f.factList(ms.names)
+		j.prompt = f.list(ms.names)
 	}
 	if cfg.CheckTemplates && newGround(j.prompt, "").check(j.text) != "" {
 		c.templateUngrounded.Add(1)
@@ -525,7 +528,8 @@ type matchState struct {
 	info  *pb.MatchInfo
 	names *names
 
-	innings int                // the latest innings seen
+	innings int // the latest innings seen
+	prev    *snapshot
 	lines   map[int]*lineState // lines used, by innings
 	byID    map[string]line    // lines already written, by event ID
 	budget  budget             // LLM tokens spent on the match

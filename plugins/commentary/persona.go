@@ -106,18 +106,51 @@ type rewrite struct {
 }
 
 // line writes the template line for f: the engine's pick, which the caller
-// commits to the line state, and the text to publish.
-func (v *voice) line(st *lineState, nm *names, f *facts) (pick, string) {
+// commits to the line state, and the text to publish. teams are the
+// match's teams, kept as given like the players' names.
+func (v *voice) line(st *lineState, nm *names, teams []string, f *facts) (pick, string) {
 	p := v.eng.line(st, nm, f)
-	return p, v.localize(p.text)
+	if len(v.rewrite) == 0 {
+		return p, p.text
+	}
+	var keep []string
+	for full := range nm.known {
+		keep = append(keep, full, nm.display(full))
+	}
+	return p, v.localize(p.text, append(keep, teams...)...)
 }
 
-// localize applies the bank's slot-value rewrites to a line.
-func (v *voice) localize(s string) string {
+// localize applies the bank's slot-value rewrites to a line, leaving the
+// names in keep as they are ("Trinidad and Tobago", "de Kock").
+func (v *voice) localize(s string, keep ...string) string {
+	var held []string
+	sort.Slice(keep, func(a, b int) bool { return len(keep[a]) > len(keep[b]) }) // longest first
+	for _, k := range keep {
+		if !hasLowerWord(k) || !strings.Contains(s, k) {
+			continue
+		}
+		mark := string(rune(0xE000)) + string(rune(0xE100+len(held))) + string(rune(0xE000))
+		s = strings.ReplaceAll(s, k, mark)
+		held = append(held, k)
+	}
 	for _, r := range v.rewrite {
 		s = r.re.ReplaceAllString(s, r.with)
 	}
+	for i, k := range held {
+		s = strings.ReplaceAll(s, string(rune(0xE000))+string(rune(0xE100+i))+string(rune(0xE000)), k)
+	}
 	return s
+}
+
+// hasLowerWord reports whether a name has a word starting in lower case,
+// which a rewrite could touch.
+func hasLowerWord(name string) bool {
+	for _, w := range strings.FieldsFunc(name, func(r rune) bool { return r == ' ' || r == '-' }) {
+		if w != "" && w[0] >= 'a' && w[0] <= 'z' {
+			return true
+		}
+	}
+	return false
 }
 
 // voiceFile is phrases/voice/<lang>.json: per persona, categories whose
