@@ -2,6 +2,8 @@ package scorelytics
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/ballcast/ballcast/core/event"
@@ -285,8 +287,8 @@ func (t *Tracker) start(e *emitter, num int, team string, super bool, target *Ta
 
 // endAll ends every started innings numbered below before.
 func (t *Tracker) endAll(e *emitter, before int) {
-	for n := 1; n <= t.cur && n < before; n++ {
-		if st := t.innings[n]; st != nil && st.started {
+	for _, n := range slices.Sorted(maps.Keys(t.innings)) {
+		if st := t.innings[n]; n < before && st.started {
 			t.end(e, st)
 		}
 	}
