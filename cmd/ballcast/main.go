@@ -6,6 +6,7 @@
 //	ballcast validate FILE                check a pipeline file, every problem at once
 //	ballcast replay [-c FILE] MATCH.json… replay Cricsheet files as fast as possible
 //	ballcast scorecard MATCH.json [--json] final scorecard via the stats plugin
+//	ballcast commentary-eval [flags] MATCH.json… measure the commentary of matches
 //	ballcast simulate roanuz [FILE…]      a wire-exact Roanuz v5 simulator with fault injection
 //	ballcast plugin install PATH          install a plugin binary, recording its checksum in plugins.lock
 //	ballcast plugin list | remove NAME    show or remove installed plugins
@@ -59,7 +60,11 @@ commands:
   validate FILE             check a pipeline file and report every problem as file:line:col
   replay [-c FILE] FILE...  replay Cricsheet files through a pipeline as fast as possible
   scorecard FILE [--json]   print a match's final scorecard, computed by the stats plugin
+  commentary-eval [--persona P] [--language L] [--llm-base-url URL] [--llm-model M] [--json] FILE...
+                            replay matches through stats and commentary and report lines, fallbacks,
+                            grounding failures, repeats, phrasings and latency per match
   simulate roanuz [flags] [FILE...]  serve a wire-exact Roanuz v5 simulator replaying matches
+  simulate scorelytics [flags] [FILE...]  serve a wire-exact Scorelytics simulator (REST + WebSocket)
   plugin install PATH       install a plugin binary (checksum and schema into plugins.lock)
   plugin list               list built-in and installed plugins
   plugin remove NAME        remove an installed plugin
@@ -81,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdReplay(ctx, args, stdout, stderr)
 	case "scorecard":
 		return cmdScorecard(ctx, args, stdout, stderr)
+	case "commentary-eval":
+		return cmdCommentaryEval(ctx, args, stdout, stderr)
 	case "plugin":
 		return cmdPlugin(args, stdout, stderr)
 	case "simulate":

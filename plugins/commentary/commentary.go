@@ -442,9 +442,6 @@ func (j *job) prepare(v *voice, cfg Config, l *llm, c *counters) {
 	}
 	if f.innings >= ms.innings && f.innings > 0 {
 		ms.innings = f.innings
-		if sc := ev.GetScorecard(); sc != nil {
-			ms.prev = takeSnapshot(sc, f.innings)
-		}
 	}
 	if v.persona.quiet && routine(&f) {
 		j.comment = false
@@ -457,8 +454,9 @@ func (j *job) prepare(v *voice, cfg Config, l *llm, c *counters) {
 	// Committed whatever the LLM says, so template lines do not depend on
 	// it and stay unique even as fallbacks.
 	j.st.commit(j.pick)
+	j.latency = time.Since(start)
 	if l != nil || cfg.CheckTemplates {
-		j.prompt = f.list(ms.names)
+		j.prompt = f.factList(ms.names)
 	}
 	if cfg.CheckTemplates && newGround(j.prompt, "").check(j.text) != "" {
 		c.templateUngrounded.Add(1)
@@ -474,7 +472,6 @@ func (j *job) prepare(v *voice, cfg Config, l *llm, c *counters) {
 			}
 		}
 	}
-	j.latency = time.Since(start)
 }
 
 // finish picks the LLM's line or the template's, in event order, and
@@ -528,8 +525,7 @@ type matchState struct {
 	info  *pb.MatchInfo
 	names *names
 
-	innings int // the latest innings seen
-	prev    *snapshot
+	innings int                // the latest innings seen
 	lines   map[int]*lineState // lines used, by innings
 	byID    map[string]line    // lines already written, by event ID
 	budget  budget             // LLM tokens spent on the match
