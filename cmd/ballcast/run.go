@@ -202,6 +202,13 @@ func startServer(ctx context.Context, cfg *pipeline.Config, opts serverOptions, 
 	}
 	s.pipe = pipeline.NewPipeline(st.specs, &feedSink{bus: b, metrics: m, log: log}, log)
 	s.pipe.SetObserver(m)
+	// Streaming stages' deltas skip the feed: to this node's hub at once,
+	// and over plain NATS to the broadcast nodes (startBroadcast).
+	deltas := pipeline.DeltaSinks{b}
+	if runBroadcast {
+		deltas = pipeline.DeltaSinks{hub, b}
+	}
+	s.pipe.SetDeltaSink(deltas)
 	s.health.Check("bus", b.Ready)
 
 	// Operator endpoints go on their own listener when admin_listen is
@@ -267,6 +274,13 @@ func serve(ctx context.Context, g *errgroup.Group, ln net.Listener, h http.Handl
 func (s *server) startBroadcast(ctx context.Context, g *errgroup.Group) {
 	s.health.Set("broadcast", errors.New("starting"))
 	g.Go(func() error { return s.hub.Run(ctx) })
+	if s.opts.role == roleBroadcast {
+		// Deltas of the pipeline nodes; a node that runs both gets its
+		// own straight from its pipeline (startServer).
+		if err := s.bus.SubscribeDeltas(ctx, s.hub.PublishDelta); err != nil {
+			s.log.Warn().Err(err).Msg("streaming commentary (deltas) will not be shown")
+		}
+	}
 	g.Go(func() error {
 		feed, err := s.bus.ConsumeFeed(ctx)
 		if err != nil {

@@ -26,10 +26,15 @@ type Config struct {
 	// event's deltas and before returning its final line, so a test can
 	// check what arrived before the final line without sleeping.
 	Gate string `json:"gate"`
+	// Hold, when set with Gate, is the ID of the one event that waits at
+	// the gate, twice: before its first delta (so a test can subscribe
+	// first) and before its final line. Other events do not wait.
+	Hold string `json:"hold"`
 	// CrashOnce, when set, is a marker file: if it does not exist, the
 	// stage creates it and exits (status 3) after the first delta of the
-	// next event (with a Gate: once the gate opens, so the test knows the
-	// delta arrived first); the restarted process then streams normally.
+	// next event (the Hold event, if set; with a Gate: once the gate
+	// opens, so the test knows the delta arrived first). The restarted
+	// process then streams normally.
 	CrashOnce string `json:"crash_once"`
 }
 
@@ -80,12 +85,19 @@ func (s *Stage) ProcessStream(ctx context.Context, batch []*sdk.Event, emit func
 
 // stream streams and returns one event's line.
 func (s *Stage) stream(ctx context.Context, ev *sdk.Event, emit func(sdk.Delta)) ([]*sdk.Event, error) {
+	chosen := s.cfg.Hold == "" || ev.GetId() == s.cfg.Hold
+	gated := s.cfg.Gate != "" && chosen
+	if gated && s.cfg.Hold != "" {
+		if err := wait(ctx, s.cfg.Gate); err != nil {
+			return nil, err
+		}
+	}
 	for i, w := range s.cfg.Words {
 		if i < len(s.cfg.Words)-1 {
 			w += " "
 		}
 		emit(sdk.Delta{EventID: ev.GetId(), Match: ev.GetMatch(), Text: w})
-		if i == 0 && s.cfg.CrashOnce != "" {
+		if i == 0 && s.cfg.CrashOnce != "" && chosen {
 			if f, err := os.OpenFile(s.cfg.CrashOnce, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
 				f.Close()
 				if s.cfg.Gate != "" {
@@ -95,7 +107,7 @@ func (s *Stage) stream(ctx context.Context, ev *sdk.Event, emit func(sdk.Delta))
 			}
 		}
 	}
-	if s.cfg.Gate != "" {
+	if gated {
 		if err := wait(ctx, s.cfg.Gate); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ballcast/ballcast/broadcast"
+	"github.com/ballcast/ballcast/broadcast/broadcasttest"
+	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/core/source/replay"
+	"github.com/ballcast/ballcast/pipeline"
+	"github.com/ballcast/ballcast/pipeline/pluginhost"
+)
+
+// Streaming commentary end to end: a plugin that streams its line word by
+// word (plugins/internal/streamtest, built as a real binary), the plugin
+// host, the pipeline and the hub, to a real WebSocket client. The plugin
+// holds one ball at a FIFO gate before its first word and before its final
+// line, so what reached the client before the final line is certain
+// without any sleep.
+
+var streamWords = []string{"Full", "and", "driven", "through", "cover", "for", "four."}
+
+const streamMatch = "1298179"
+
+// streamSetup builds the plugin, makes the gate and picks the held ball.
+type streamSetup struct {
+	bin, gate, hold string
+	upto            int // events in the stream up to and including hold
+}
+
+func newStreamSetup(t *testing.T) streamSetup {
+	t.Helper()
+	dir := t.TempDir()
+	bin := goBuild(t, dir, "ballcast-plugin-streamtest", "github.com/ballcast/ballcast/plugins/internal/streamtest/cmd/ballcast-plugin-streamtest")
+	gate := filepath.Join(dir, "gate")
+	if err := syscall.Mkfifo(gate, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := replay.Parse(streamMatch, replay.Bundled())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := streamSetup{bin: bin, gate: gate}
+	balls := 0
+	for i, ev := range evs {
+		if ev.Kind == event.KindBall {
+			if balls++; balls == 5 {
+				s.hold, s.upto = ev.ID, i+1
+				break
+			}
+		}
+	}
+	return s
+}
+
+// open lets the plugin waiting at the gate carry on; it blocks until the
+// plugin is there.
+func (s streamSetup) open(t *testing.T) {
+	t.Helper()
+	f, err := os.OpenFile(s.gate, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatalf("open gate: %v", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("go\n"); err != nil {
+		t.Fatalf("write gate: %v", err)
+	}
+}
+
+// yaml is a pipeline replaying the bundled match through the streaming
+// stage and then the echo plugin (which must see no delta), with extra
+// stage config and bus config.
+func (s streamSetup) yaml(stageCfg, bus string) string {
+	return `sources:
+  - {name: bundled, type: replay, config: {speed: max}}
+stages:
+  - name: commentary
+    plugin: ` + s.bin + `
+    timeout: 60s
+    on_error: retry
+    retries: 3
+    config: {words: [` + strings.Join(streamWords, ", ") + `], gate: ` + s.gate + `, hold: "` + s.hold + `"` + stageCfg + `}
+  - {name: echo, plugin: echo}
+` + bus
+}
+
+// streamStage is the streaming stage's plugin host.
+func streamStage(srv *server) *pluginhost.Stage {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.stages.hosts[0]
+}
+
+func startRole(t *testing.T, yml, role, dataDir string) *server {
+	t.Helper()
+	cfg, err := pipeline.Parse("stream.yaml", []byte(yml), &pipeline.LoadOptions{SourceTypes: sourceTypes(), Env: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := startServer(ctx, cfg, serverOptions{listen: "127.0.0.1:0", dataDir: dataDir, role: role}, zerolog.Nop())
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := srv.Wait(); err != nil {
+			t.Errorf("server (%s): %v", role, err)
+		}
+	})
+	return srv
+}
+
+// readHeld reads frames until the deltas of the held ball spell want,
+// failing on its final event or on deltas out of order; frames of earlier
+// events may come in between. first, if not nil, is called at the first
+// delta.
+func readHeld(t *testing.T, ctx context.Context, c *broadcasttest.Client, hold, want string, first func()) {
+	t.Helper()
+	var text strings.Builder
+	for text.Len() < len(want) {
+		f := c.Next(ctx)
+		switch {
+		case f.Op == broadcast.OpEvent && f.ID == hold:
+			t.Fatalf("the final line came while the plugin held it (deltas so far %q)", text.String())
+		case f.Op != broadcast.OpDelta || f.ID != hold:
+			continue // earlier events (and their lines) still arriving
+		case f.Match != streamMatch:
+			t.Fatalf("delta %s of another match", f.Raw)
+		}
+		if text.Len() == 0 && first != nil {
+			first()
+		}
+		text.WriteString(f.Text)
+		if !strings.HasPrefix(want, text.String()) {
+			t.Fatalf("deltas spell %q, want %q in order", text.String(), want)
+		}
+	}
+}
+
+// readFinal reads until the held ball's event and checks that it carries
+// the whole line, with no delta of it in between.
+func readFinal(t *testing.T, ctx context.Context, c *broadcasttest.Client, hold string) broadcasttest.Frame {
+	t.Helper()
+	for {
+		f := c.Next(ctx)
+		if f.ID != hold {
+			continue
+		}
+		if f.Op == broadcast.OpDelta {
+			t.Fatalf("a delta %s after the plugin finished streaming", f.Raw)
+		}
+		if f.Op != broadcast.OpEvent || f.Data.Commentary == nil || f.Data.Commentary.Text != strings.Join(streamWords, " ") {
+			t.Fatalf("final frame %s, want the event with the whole line", f.Raw)
+		}
+		return f
+	}
+}
+
+// TestStreamingCommentaryReachesWebSocket: on one node (role all) the
+// plugin's words reach a WebSocket client as deltas, in order, before the
+// final line, which then replaces them; the echo stage after the streaming
+// one gets events only.
+func TestStreamingCommentaryReachesWebSocket(t *testing.T) {
+	s := newStreamSetup(t)
+	srv := startRole(t, s.yaml("", ""), roleAll, t.TempDir())
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	c := broadcasttest.Dial(t, "http://"+srv.Addr()+"/v1/ws")
+	c.Subscribe(streamMatch, broadcasttest.Fresh)
+	c.NextOp(ctx, broadcast.OpSnapshot)
+
+	s.open(t) // the plugin starts streaming the held ball
+	readHeld(t, ctx, c, s.hold, strings.Join(streamWords, " "), nil)
+	s.open(t) // every word is at the client: the final line may go now
+	f := readFinal(t, ctx, c, s.hold)
+	if f.Seq == 0 {
+		t.Fatalf("final event %s has no seq", f.Raw)
+	}
+}
+
+// TestStreamingPluginCrashMidStream: the plugin dies after the first word
+// of the held ball reached the client; the batch is retried on a new
+// process, which streams the line again, and the final line is published
+// once.
+func TestStreamingPluginCrashMidStream(t *testing.T) {
+	s := newStreamSetup(t)
+	marker := filepath.Join(t.TempDir(), "crashed")
+	srv := startRole(t, s.yaml(`, crash_once: "`+marker+`"`, ""), roleAll, t.TempDir())
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	c := broadcasttest.Dial(t, "http://"+srv.Addr()+"/v1/ws")
+	c.Subscribe(streamMatch, broadcasttest.Fresh)
+	c.NextOp(ctx, broadcast.OpSnapshot)
+
+	s.open(t) // first process: the first word...
+	readHeld(t, ctx, c, s.hold, streamWords[0]+" ", nil)
+	pid := streamStage(srv).Pid()
+	s.open(t) // ...then it exits with status 3
+	s.open(t) // the new process streams the held ball again
+	readHeld(t, ctx, c, s.hold, strings.Join(streamWords, " "), nil)
+	s.open(t)
+	readFinal(t, ctx, c, s.hold)
+	st := streamStage(srv)
+	if got := st.Stats(); got.Crashes != 1 || got.Restarts != 1 || st.Pid() == pid {
+		t.Fatalf("plugin stats %+v (pid %d, was %d), want one crash and one restart", got, st.Pid(), pid)
+	}
+	// Exactly once in the history.
+	n := 0
+	for _, f := range follow(t, broadcasttest.Dial(t, "http://"+srv.Addr()+"/v1/ws"), streamMatch, s.upto, nil) {
+		if f.ID == s.hold {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the held ball is in the stream %d times, want 1", n)
+	}
+}
