@@ -225,3 +225,27 @@ func TestStreamingPluginCrashMidStream(t *testing.T) {
 		t.Fatalf("the held ball is in the stream %d times, want 1", n)
 	}
 }
+
+// TestStreamingAcrossNodes: with the pipeline on one node and the
+// broadcast on another (one NATS, the pipeline node's embedded server),
+// the deltas made on the pipeline node reach a WebSocket client of the
+// broadcast node, in order, before the final line.
+func TestStreamingAcrossNodes(t *testing.T) {
+	s := newStreamSetup(t)
+	pipe := startRole(t, s.yaml("", "bus: {listen: \"127.0.0.1:0\"}\n"), rolePipeline, t.TempDir())
+	url := pipe.bus.ClientURL()
+	if url == "" {
+		t.Fatal("the pipeline node's NATS server is not listening")
+	}
+	bcast := startRole(t, s.yaml("", "bus: {url: \""+url+"\"}\n"), roleBroadcast, "")
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	c := broadcasttest.Dial(t, "http://"+bcast.Addr()+"/v1/ws")
+	c.Subscribe(streamMatch, broadcasttest.Fresh)
+	c.NextOp(ctx, broadcast.OpSnapshot)
+
+	s.open(t)
+	readHeld(t, ctx, c, s.hold, strings.Join(streamWords, " "), nil)
+	s.open(t)
+	readFinal(t, ctx, c, s.hold)
+}
