@@ -37,30 +37,37 @@ func clones(evs []*pb.Event) []*pb.Event {
 	return out
 }
 
-// cards sends evs through c in batches and returns each output's scorecard.
-func cards(t testing.TB, c *sdktest.Client, evs []*pb.Event) []*pb.Scorecard {
+// output is what the stage added to one event.
+type output struct {
+	card *pb.Scorecard
+	sit  *pb.Situation
+}
+
+// cards sends evs through c in batches and returns each output's scorecard
+// and situation.
+func cards(t testing.TB, c *sdktest.Client, evs []*pb.Event) []output {
 	t.Helper()
-	var out []*pb.Scorecard
+	var out []output
 	for start := 0; start < len(evs); start += 64 {
 		batch := evs[start:min(start+64, len(evs))]
 		for i, r := range c.ProcessBatch(batch).GetResults() {
 			if r.GetError() != "" || len(r.GetEvents()) != 1 {
 				t.Fatalf("event %s: got %d outputs, error %q; want 1, none", batch[i].GetId(), len(r.GetEvents()), r.GetError())
 			}
-			out = append(out, r.GetEvents()[0].GetScorecard())
+			out = append(out, output{r.GetEvents()[0].GetScorecard(), r.GetEvents()[0].GetSituation()})
 		}
 	}
 	return out
 }
 
 // localCards is cards without the gRPC hop: a new stage on store st.
-func localCards(t testing.TB, st sdk.Store, evs []*pb.Event) []*pb.Scorecard {
+func localCards(t testing.TB, st sdk.Store, evs []*pb.Event) []output {
 	t.Helper()
 	s := stats.New()
 	if err := s.Configure(t.Context(), sdk.NewConfig("stats", nil).WithStore(st)); err != nil {
 		t.Fatal(err)
 	}
-	var out []*pb.Scorecard
+	var out []output
 	for start := 0; start < len(evs); start += 64 {
 		batch := evs[start:min(start+64, len(evs))]
 		outs, errs := s.ProcessBatch(t.Context(), batch)
@@ -68,28 +75,31 @@ func localCards(t testing.TB, st sdk.Store, evs []*pb.Event) []*pb.Scorecard {
 			if errs[i] != nil || len(outs[i]) != 1 {
 				t.Fatalf("event %s: got %d outputs, error %v; want 1, none", batch[i].GetId(), len(outs[i]), errs[i])
 			}
-			out = append(out, outs[i][0].GetScorecard())
+			out = append(out, output{outs[i][0].GetScorecard(), outs[i][0].GetSituation()})
 		}
 	}
 	return out
 }
 
-func sameCards(t testing.TB, what string, got, want []*pb.Scorecard) {
+func sameCards(t testing.TB, what string, got, want []output) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d scorecards, want %d", what, len(got), len(want))
 	}
 	for i := range got {
-		if !proto.Equal(got[i], want[i]) {
-			t.Fatalf("%s: scorecard %d differs from the never-restarted run:\ngot  %v\nwant %v", what, i, got[i], want[i])
+		if !proto.Equal(got[i].card, want[i].card) {
+			t.Fatalf("%s: scorecard %d differs from the never-restarted run:\ngot  %v\nwant %v", what, i, got[i].card, want[i].card)
+		}
+		if got[i].sit == nil || !proto.Equal(got[i].sit, want[i].sit) {
+			t.Fatalf("%s: situation %d differs from the never-restarted run:\ngot  %v\nwant %v", what, i, got[i].sit, want[i].sit)
 		}
 	}
 }
 
 // TestRestartResumesExactly runs every dev match through one stage
 // instance, then, after a restart at half time, the rest through a new
-// instance on the same store. Every scorecard the new instance gives equals
-// the never-restarted run's. A crash between processing and acknowledging
+// instance on the same store. Every scorecard and situation the new
+// instance gives equals the never-restarted run's. A crash between processing and acknowledging
 // is also covered: the new instance first gets the last events again
 // (same ID, same Seq), does not apply them twice, and answers them with the
 // current scorecard.
@@ -100,18 +110,18 @@ func TestRestartResumesExactly(t *testing.T) {
 			data, evs := seqEvents(t, path)
 			// Over gRPC as a plugin runs; the five-day Test in process,
 			// which keeps the race run short.
-			run := func(st sdk.Store, evs []*pb.Event) []*pb.Scorecard {
+			run := func(st sdk.Store, evs []*pb.Event) []output {
 				return cards(t, sdktest.StartWithStore(t, stats.New(), nil, st), evs)
 			}
 			if len(evs) > 1500 {
-				run = func(st sdk.Store, evs []*pb.Event) []*pb.Scorecard { return localCards(t, st, evs) }
+				run = func(st sdk.Store, evs []*pb.Event) []output { return localCards(t, st, evs) }
 			}
 			want := run(sdk.NewMemStore(), clones(evs))
 			ref, err := refscore.Score(data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertReport(t, report(want[len(want)-1]), ref)
+			assertReport(t, report(want[len(want)-1].card), ref)
 
 			half := len(evs) / 2
 			for _, redeliver := range []int{0, 40} {
@@ -122,8 +132,13 @@ func TestRestartResumesExactly(t *testing.T) {
 					from := half - redeliver
 					got := run(st, clones(evs[from:]))
 					for i := range redeliver {
-						if !proto.Equal(got[i], want[half-1]) {
+						if !proto.Equal(got[i].card, want[half-1].card) {
 							t.Fatalf("redelivered event %d: scorecard is not the current one", from+i)
+						}
+						// A redelivery gets the situation it got the first time,
+						// milestones and summaries included.
+						if !proto.Equal(got[i].sit, want[from+i].sit) {
+							t.Fatalf("redelivered event %d: situation %v, want the first one %v", from+i, got[i].sit, want[from+i].sit)
 						}
 					}
 					sameCards(t, "after restart", got[redeliver:], want[half:])
@@ -200,6 +215,9 @@ func TestRestartAfterEveryEvent(t *testing.T) {
 				}
 				if !proto.Equal(got[0].GetScorecard(), outs[0].GetScorecard()) {
 					t.Fatalf("event %d (%s): scorecard after restart differs:\ngot  %v\nwant %v", i, ev.GetId(), got[0].GetScorecard(), outs[0].GetScorecard())
+				}
+				if got[0].GetSituation() == nil || !proto.Equal(got[0].GetSituation(), outs[0].GetSituation()) {
+					t.Fatalf("event %d (%s): situation after restart differs:\ngot  %v\nwant %v", i, ev.GetId(), got[0].GetSituation(), outs[0].GetSituation())
 				}
 			}
 		})

@@ -210,11 +210,7 @@ func (m *match) phase(in *innings, end int, isBall bool) *pb.Phase {
 		if isBall && end > 0 {
 			n = end - 1
 		}
-		for i := range n {
-			if in.balls[i].legal() {
-				before++
-			}
-		}
+		before += in.legalBefore(n)
 		k := before / m.bpo / sessionOvers
 		p.Name, p.Day, p.Session, p.Estimated = phaseSession, int32(k/3+1), int32(k%3+1), true
 		if isBall && n > 0 && in.balls[n-1].legal() {
@@ -305,25 +301,16 @@ func pressure(c *pb.Chase, limit, bpo int) string {
 
 // momentum sums the last 3 and 5 completed overs among in's first end
 // deliveries, and counts the dot balls in a row and the legal balls since
-// the last boundary.
+// the last boundary. It reads back from end only as far as it needs.
 func (m *match) momentum(in *innings, end int) *pb.Momentum {
-	legal := 0
-	for i := range end {
-		if in.balls[i].legal() {
-			legal++
-		}
-	}
-	done := legal / m.bpo // completed overs: 0 .. done-1
+	done := in.legalBefore(end) / m.bpo // completed overs: 0 .. done-1
 	mo := &pb.Momentum{Last3: &pb.Spell{Overs: int32(min(done, 3))}, Last5: &pb.Spell{Overs: int32(min(done, 5))}}
 	windows := []struct {
 		sp *pb.Spell
 		n  int
 	}{{mo.Last3, 3}, {mo.Last5, 5}}
-	for i := range end {
+	for i := end - 1; i >= 0 && in.balls[i].over >= done-5; i-- {
 		d := &in.balls[i]
-		if d.boundary() {
-			mo.Boundaries++
-		}
 		for _, w := range windows {
 			if d.over < done-w.n || d.over >= done {
 				continue
@@ -335,6 +322,17 @@ func (m *match) momentum(in *innings, end int) *pb.Momentum {
 			}
 			if d.boundary() && d.runsBat == 6 {
 				w.sp.Sixes++
+			}
+		}
+	}
+	if end == len(in.balls) {
+		for _, b := range in.t.batters {
+			mo.Boundaries += int32(b.fours + b.sixes)
+		}
+	} else {
+		for i := range end {
+			if in.balls[i].boundary() {
+				mo.Boundaries++
 			}
 		}
 	}
@@ -352,6 +350,20 @@ func (m *match) momentum(in *innings, end int) *pb.Momentum {
 		}
 	}
 	return mo
+}
+
+// legalBefore counts the legal balls among in's first n deliveries.
+func (in *innings) legalBefore(n int) int {
+	if n == len(in.balls) {
+		return in.t.legal
+	}
+	legal := 0
+	for i := range n {
+		if in.balls[i].legal() {
+			legal++
+		}
+	}
+	return legal
 }
 
 // boundary reports a four or six off the bat.
