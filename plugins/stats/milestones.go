@@ -152,8 +152,8 @@ func (in *innings) hatTrick(end int) (ball bool, next string) {
 
 // records are the match records delivery d, just applied to in, set: the
 // highest individual score, the most sixes by a batter, the best bowling
-// and the biggest stand, each once it passes the one held before and a
-// floor that makes it worth a mention.
+// and the biggest stand, each when it passes the one someone else held
+// and is past a floor that makes it worth a mention.
 func (m *match) records(in *innings, d *delivery) []*pb.Record {
 	t := &in.t
 	var out []*pb.Record
@@ -174,10 +174,10 @@ func (m *match) records(in *innings, d *delivery) []*pb.Record {
 				}
 			}
 		}
-		if b.runs >= recordScore && b.runs > best && b.runs-d.runsBat <= best {
+		if passes(b.runs, b.runs-d.runsBat, best, recordScore) {
 			out = append(out, &pb.Record{Kind: "highest_score", Player: b.name, Value: int32(b.runs), Previous: bestBy, PreviousValue: int32(best)})
 		}
-		if d.boundary() && d.runsBat == 6 && b.sixes >= recordSixes && b.sixes > sixes && b.sixes-1 <= sixes {
+		if d.boundary() && d.runsBat == 6 && passes(b.sixes, b.sixes-1, sixes, recordSixes) {
 			out = append(out, &pb.Record{Kind: "most_sixes", Player: b.name, Value: int32(b.sixes), Previous: sixesBy, PreviousValue: int32(sixes)})
 		}
 	}
@@ -196,7 +196,8 @@ func (m *match) records(in *innings, d *delivery) []*pb.Record {
 			}
 		}
 		beats := func(w, r int) bool { return w > bestW || w == bestW && r < bestR }
-		if bw.wickets >= recordWickets && beats(bw.wickets, bw.runs) && !beats(bw.wickets-d.credited(), bw.runs-d.charged()) {
+		before := bw.wickets - d.credited()
+		if bestW > 0 && bw.wickets >= recordWickets && beats(bw.wickets, bw.runs) && (!beats(before, bw.runs-d.charged()) || before < recordWickets) {
 			out = append(out, &pb.Record{Kind: "best_bowling", Player: bw.name, Value: int32(bw.wickets), Runs: int32(bw.runs),
 				Previous: bestBy, PreviousValue: int32(bestW)})
 		}
@@ -212,12 +213,20 @@ func (m *match) records(in *innings, d *delivery) []*pb.Record {
 				best = max(best, s)
 			}
 		}
-		if p.runs > best && p.runs-d.total() <= best {
+		if passes(p.runs, p.runs-d.total(), best, recordStand) {
 			a, b := strikerFirst(p.a, p.b, d.batter)
 			out = append(out, &pb.Record{Kind: "biggest_partnership", Player: a, Partner: b, Value: int32(p.runs), PreviousValue: int32(best)})
 		}
 	}
 	return out
+}
+
+// passes reports whether a value going from before to now passes a
+// record held by someone else (best, at least 1) and is at least floor:
+// it does so once, when it first both beats the record and reaches the
+// floor.
+func passes(now, before, best, floor int) bool {
+	return best > 0 && now >= floor && now > best && (before <= best || before < floor)
 }
 
 // stands are the runs of each partnership of in, in order, as the tally
