@@ -20,7 +20,6 @@ type Generator struct {
 	id         string
 	home, away string
 	league     string
-	start      time.Time
 	info       event.MatchInfo
 	result     string
 	winner     string

@@ -423,3 +423,39 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 	fmt.Fprint(new(strings.Builder), err)
 }
+
+// TestQueryKeyNeverInErrors: with auth: query the key is in the handshake
+// URL, which transport errors quote; the source's errors and logs carry
+// it redacted.
+func TestQueryKeyNeverInErrors(t *testing.T) {
+	const key = "sk_live_SECRETQUERY"
+	sim, err := scorelyticssim.New(scorelyticssim.Config{APIKey: key, Interval: time.Hour}, map[string][]event.Event{"m": bundled(t)}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/ws/") {
+			c, _, err := w.(http.Hijacker).Hijack() // the connection dies mid-handshake
+			if err == nil {
+				c.Close()
+			}
+			return
+		}
+		sim.Handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	t.Setenv("TEST_SCORELYTICS_QUERY_KEY", key)
+	var logs strings.Builder
+	src, err := scorelytics.New(scorelytics.Config{Matches: []string{"m"}, APIURL: srv.URL, Auth: "query", APIKeyEnv: "TEST_SCORELYTICS_QUERY_KEY",
+		BackoffMin: time.Millisecond, BackoffMax: time.Millisecond, MaxAttempts: 2}, zerolog.New(&logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = run(t, src, 10*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "REDACTED") {
+		t.Fatalf("got %v, want a dial error with the key redacted", err)
+	}
+	if strings.Contains(err.Error(), "SECRETQUERY") || strings.Contains(logs.String(), "SECRETQUERY") {
+		t.Fatalf("the key leaked:\n%v\n%s", err, logs.String())
+	}
+}
