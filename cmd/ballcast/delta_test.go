@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -248,4 +253,116 @@ func TestStreamingAcrossNodes(t *testing.T) {
 	readHeld(t, ctx, c, s.hold, strings.Join(streamWords, " "), nil)
 	s.open(t)
 	readFinal(t, ctx, c, s.hold)
+}
+
+// TestStreamingThroughCommentaryPlugin: the real commentary plugin with
+// llm.stream on, against a local OpenAI-compatible server that streams its
+// replies (server-sent events). The server holds its third reply: it sends
+// nothing until the client has subscribed, then every piece, then waits
+// again before finishing; the pieces reach the WebSocket client as deltas,
+// in order, before the event, whose commentary is the whole reply.
+func TestStreamingThroughCommentaryPlugin(t *testing.T) {
+	pieces := []string{"what ", "a shot, ", "right off ", "the middle of the bat."}
+	start, finish := make(chan struct{}), make(chan struct{})
+	var (
+		mu sync.Mutex
+		n  int
+	)
+	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r)
+			return
+		}
+		mu.Lock()
+		n++
+		held := n == 3
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		fl := w.(http.Flusher)
+		chunk := func(content, finish string) {
+			fin := "null"
+			if finish != "" {
+				fin = `"` + finish + `"`
+			}
+			c, _ := json.Marshal(content)
+			fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"fake\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%s},\"finish_reason\":%s}]}\n\n", c, fin)
+			fl.Flush()
+		}
+		wait := func(ch chan struct{}) bool {
+			select {
+			case <-ch:
+				return true
+			case <-r.Context().Done():
+				return false
+			}
+		}
+		if !held {
+			chunk(fmt.Sprintf("another ball, request %c.", 'a'+rune(n%26)), "")
+		} else {
+			if !wait(start) {
+				return
+			}
+			for _, p := range pieces {
+				chunk(p, "")
+			}
+			if !wait(finish) {
+				return
+			}
+		}
+		chunk("", "stop")
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	}))
+	t.Cleanup(llm.Close)
+
+	yml := `sources:
+  - {name: bundled, type: replay, config: {speed: max}}
+stages:
+  - {name: dedup, plugin: dedup}
+  - {name: stats, plugin: stats}
+  - name: commentary
+    plugin: commentary
+    timeout: 90s
+    on_error: fallback
+    config:
+      llm: {base_url: "` + llm.URL + `/v1", model: fake, stream: true, timeout: 60s, max_concurrency: 1}
+`
+	srv := startRole(t, yml, roleAll, t.TempDir())
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	c := broadcasttest.Dial(t, "http://"+srv.Addr()+"/v1/ws")
+	c.Subscribe(streamMatch, broadcasttest.Fresh)
+	c.NextOp(ctx, broadcast.OpSnapshot)
+	close(start)
+
+	var id string
+	var text strings.Builder
+	want := strings.Join(pieces, "")
+	for text.Len() < len(want) {
+		f := c.Next(ctx)
+		if f.Op != broadcast.OpDelta || (id == "" && f.Text != pieces[0]) || (id != "" && f.ID != id) {
+			if f.Op == broadcast.OpEvent && id != "" && f.ID == id {
+				t.Fatalf("the final line came while the server held the reply (deltas so far %q)", text.String())
+			}
+			continue // other events and their lines
+		}
+		id = f.ID
+		text.WriteString(f.Text)
+		if !strings.HasPrefix(want, text.String()) {
+			t.Fatalf("deltas spell %q, want %q in order", text.String(), want)
+		}
+	}
+	close(finish)
+	for {
+		f := c.Next(ctx)
+		if f.ID != id {
+			continue
+		}
+		if f.Op != broadcast.OpEvent || f.Data.Commentary == nil {
+			t.Fatalf("after the reply was finished: %s, want the event", f.Raw)
+		}
+		if cm := f.Data.Commentary; cm.Text != want || cm.Fallback {
+			t.Fatalf("final commentary %+v, want the streamed line %q", cm, want)
+		}
+		break
+	}
 }
