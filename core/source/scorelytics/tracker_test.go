@@ -213,3 +213,37 @@ func ids(evs []event.Event) []string {
 	}
 	return s
 }
+
+func TestTrackerStatusChanges(t *testing.T) {
+	tr := NewTracker("m")
+	tr.ApplySnapshot(&Snapshot{ID: "x", HomeTeam: "A", AwayTeam: "B", StatusCode: StatusScheduled, Cricket: &Cricket{}})
+	cases := []struct {
+		name       string
+		from, to   int
+		wantIDs    []string
+		wantResync bool
+	}{
+		{"goes live", StatusScheduled, StatusLive, []string{"m/status/live"}, false},
+		{"live again is nothing new", StatusScheduled, StatusLive, nil, false},
+		{"interrupted", StatusLive, StatusInterrupted, []string{"m/status/break/0.0"}, false},
+		{"resumed", StatusInterrupted, StatusLive, []string{"m/status/resumed/0.0"}, false},
+		{"unknown code", StatusLive, 9, nil, false},
+		{"finished needs the snapshot's result", StatusLive, StatusFinished, nil, true},
+		{"abandoned likewise", StatusLive, StatusAbandoned, nil, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			evs, resync := tr.ApplyFrame(Frame{Type: TypeStatusChange, MatchID: "x", Status: &StatusChange{From: tc.from, To: tc.to}})
+			if got := ids(evs); !reflect.DeepEqual(got, tc.wantIDs) || resync != tc.wantResync {
+				t.Fatalf("got %v resync %v, want %v resync %v", got, resync, tc.wantIDs, tc.wantResync)
+			}
+		})
+	}
+	evs := tr.ApplySnapshot(&Snapshot{ID: "x", HomeTeam: "A", AwayTeam: "B", StatusCode: StatusFinished, Result: "A won", Cricket: &Cricket{}})
+	if len(evs) != 1 || evs[0].ID != "m/status/completed" || evs[0].Status.Result != "A won" || !tr.Finished() {
+		t.Fatalf("final snapshot: %v", ids(evs))
+	}
+	if evs, resync := tr.ApplyFrame(Frame{Status: &StatusChange{From: 3, To: 2}}); len(evs) != 0 || resync {
+		t.Fatal("a finished match took a delta")
+	}
+}
