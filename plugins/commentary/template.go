@@ -457,8 +457,10 @@ func ballParts(nm *names, f *facts) []part {
 		parts = append(parts, milestonePart(base, nm, f, m))
 		reached = reached || m.kind == msTarget
 	}
+	full := len(f.milestones) > 0 // the line has more to say than the ball
 	if p, ok := colourPart(base, nm, f); ok {
 		parts = append(parts, p)
+		full = true
 	}
 	if !f.hasScore {
 		return parts
@@ -470,7 +472,7 @@ func ballParts(nm *names, f *facts) []part {
 		score.cats = []string{"score_allout"}
 		parts = append(parts, score.set("runs", strconv.Itoa(f.runs)))
 	case reached:
-	case f.endOfOver && f.overSum != nil:
+	case f.endOfOver && f.overSum != nil && !full:
 		o := f.overSum
 		score.cats = []string{"end_over_summary", "end_over", "score"}
 		if o.maiden {
@@ -616,7 +618,7 @@ func colourPart(base slots, nm *names, f *facts) (part, bool) {
 		return p, true
 	}
 	mo := f.momentum
-	if mo.dotStreak >= 6 && mo.dotStreak%3 == 0 && f.totalRuns() == 0 {
+	if mo.dotStreak >= 6 && mo.dotStreak%3 == 0 && f.totalRuns() == 0 && !f.endOfOver { // an over's end has its summary
 		return newPart(base, "dot_streak").set("balls", strconv.Itoa(mo.dotStreak)), true
 	}
 	// The last three overs, after a big or a quiet over that makes them

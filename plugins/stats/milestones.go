@@ -222,11 +222,11 @@ func (m *match) records(in *innings, d *delivery) []*pb.Record {
 }
 
 // passes reports whether a value going from before to now passes a
-// record held by someone else (best, at least 1) and is at least floor:
-// it does so once, when it first both beats the record and reaches the
-// floor.
+// record held by someone else (best, at least two thirds of floor: passing
+// a 15 is no news) and is at least floor: it does so once, when it first
+// both beats the record and reaches the floor.
 func passes(now, before, best, floor int) bool {
-	return best > 0 && now >= floor && now > best && (before <= best || before < floor)
+	return best >= floor*2/3 && best > 0 && now >= floor && now > best && (before <= best || before < floor)
 }
 
 // stands are the runs of each partnership of in, in order, as the tally
