@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -103,6 +104,22 @@ type voice struct {
 type rewrite struct {
 	re   *regexp.Regexp
 	with string
+	word string // a word every match contains, a cheap test before the regexp; "" for none
+}
+
+var (
+	escapes  = regexp.MustCompile(`\\[a-zA-Z]|[a-zA-Z][?*]`) // escapes, and letters that may be missing
+	literals = regexp.MustCompile(`[a-z]{3,}`)
+)
+
+// guardWord is a lower-case word of a rewrite's pattern that every match
+// contains: the first run of three letters or more outside escapes and
+// optional letters. Patterns with alternation or classes get none.
+func guardWord(pattern string) string {
+	if strings.ContainsAny(pattern, "|[") {
+		return ""
+	}
+	return literals.FindString(escapes.ReplaceAllString(pattern, " "))
 }
 
 // line writes the template line for f: the engine's pick, which the caller
@@ -115,7 +132,9 @@ func (v *voice) line(st *lineState, nm *names, teams []string, f *facts) (pick, 
 	}
 	var keep []string
 	for full := range nm.known {
-		keep = append(keep, full, nm.display(full))
+		if hasLowerWord(full) { // the short form is a part of it
+			keep = append(keep, full, nm.display(full))
+		}
 	}
 	return p, v.localize(p.text, append(keep, teams...)...)
 }
@@ -124,9 +143,10 @@ func (v *voice) line(st *lineState, nm *names, teams []string, f *facts) (pick, 
 // names in keep as they are ("Trinidad and Tobago", "de Kock").
 func (v *voice) localize(s string, keep ...string) string {
 	var held []string
+	keep = slices.DeleteFunc(keep, func(k string) bool { return !hasLowerWord(k) || !strings.Contains(s, k) })
 	sort.Slice(keep, func(a, b int) bool { return len(keep[a]) > len(keep[b]) }) // longest first
 	for _, k := range keep {
-		if !hasLowerWord(k) || !strings.Contains(s, k) {
+		if !strings.Contains(s, k) {
 			continue
 		}
 		mark := string(rune(0xE000)) + string(rune(0xE100+len(held))) + string(rune(0xE000))
@@ -134,7 +154,9 @@ func (v *voice) localize(s string, keep ...string) string {
 		held = append(held, k)
 	}
 	for _, r := range v.rewrite {
-		s = r.re.ReplaceAllString(s, r.with)
+		if r.word == "" || strings.Contains(s, r.word) {
+			s = r.re.ReplaceAllString(s, r.with)
+		}
 	}
 	for i, k := range held {
 		s = strings.ReplaceAll(s, string(rune(0xE000))+string(rune(0xE100+i))+string(rune(0xE000)), k)
@@ -272,7 +294,7 @@ func slotRewrites(lang string) ([]rewrite, error) {
 		if err != nil {
 			return nil, fmt.Errorf("commentary: phrase bank %s: _slot_words %q: %w", lang, sw[0], err)
 		}
-		out = append(out, rewrite{re: re, with: sw[1]})
+		out = append(out, rewrite{re: re, with: sw[1], word: guardWord(sw[0])})
 	}
 	return out, nil
 }

@@ -301,3 +301,19 @@ func TestLocalizeResults(t *testing.T) {
 		}
 	}
 }
+
+func TestGuardWord(t *testing.T) {
+	for pat, want := range map[string]string{
+		`\b(\d+) runs?\b`:        "run",
+		` win by (\d+) wickets?`: "win",
+		`Match tied`:             "atch",
+		`\bbat\b`:                "bat",
+		`a|b`:                    "",
+		` and `:                  "and",
+		`\b(\d+) [Rr]uns`:        "",
+	} {
+		if got := guardWord(pat); got != want {
+			t.Errorf("guardWord(%q) = %q, want %q", pat, got, want)
+		}
+	}
+}
