@@ -3,36 +3,26 @@ package scorelytics
 import (
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/source/replay"
+	"github.com/ballcast/ballcast/internal/cricsheettest"
 )
 
-// devMatches are the real Cricsheet matches every replay test uses.
+// devMatches are the real Cricsheet dev matches (internal/cricsheettest
+// finds them; a missing directory fails the test).
 func devMatches(t testing.TB) []replay.Match {
 	t.Helper()
-	files, err := filepath.Glob("/work/shared/data/cricsheet/dev/*.json")
-	if err != nil || len(files) == 0 {
-		files = nil
-	}
 	var out []replay.Match
-	for _, f := range files {
+	for _, f := range cricsheettest.CricsheetFiles(t) {
 		m, err := replay.Load(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, m)
-	}
-	evs, err := replay.Parse("1298179", replay.Bundled())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out) == 0 {
-		out = append(out, replay.Match{ID: "1298179", Events: evs})
 	}
 	return out
 }
