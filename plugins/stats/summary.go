@@ -2,6 +2,7 @@ package stats
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,7 +44,7 @@ func (m *match) overSummary(in *innings, n int) *pb.OverSummary {
 
 // inningsSummary sums the innings in, which has just ended: the score,
 // its best batter and bowler, and the target it sets (limited overs, super
-// overs) or the side's lead (no overs limit).
+// overs) or the side's lead once both sides have batted (no overs limit).
 func (m *match) inningsSummary(in *innings) *pb.InningsSummary {
 	t := &in.t
 	s := &pb.InningsSummary{Number: int32(in.number), Team: in.team, Runs: int32(in.runs()), Wickets: int32(t.wickets),
@@ -67,7 +68,8 @@ func (m *match) inningsSummary(in *innings) *pb.InningsSummary {
 	switch {
 	case (in.superOver || m.overs > 0) && len(same)%2 == 1:
 		s.Target = s.Runs + 1
-	case !in.superOver && m.infoKnown && m.overs == 0 && in.team != "":
+	case !in.superOver && m.infoKnown && m.overs == 0 && in.team != "" && slices.ContainsFunc(same, func(o *innings) bool { return o.team != in.team }):
+		// A lead once both sides have batted.
 		for _, o := range same {
 			if o.team == in.team {
 				s.Lead += int32(o.runs())
