@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -29,23 +30,32 @@ import (
 // cluster (real nats-server processes, JetStream, streams replicated 3
 // times), one ballcast pipeline node and two ballcast broadcast nodes. A
 // client on each broadcast node follows the bundled match while the NATS
-// node the first broadcast node is connected to is killed mid-match. Both
-// clients must receive the same stream: every event exactly once, in
-// order, with the same frame numbers.
+// node the first broadcast node is connected to is killed (SIGKILL)
+// mid-match. Both clients must receive the same stream: every event
+// exactly once, in order, with the same frame numbers.
 //
-// Opt-in (BALLCAST_MULTINODE=1). BALLCAST_MULTINODE_OUT=DIR keeps every
-// run's output (each process's log, the feed stream as JetStream holds it
-// at the end, the frames each client received) in DIR/run-*; without it
-// the output is kept only when the run fails. BALLCAST_NATS_SERVER=PATH
-// uses a built nats-server instead of building one.
+// By default (skipped with -short) the match is replayed fast and the kill
+// comes early in it. BALLCAST_MULTINODE=1 runs the full variant: the
+// replay at its usual pace and the kill anywhere in the match.
+// BALLCAST_MULTINODE_OUT=DIR keeps every run's output (each process's log,
+// both streams as JetStream holds them at the end, the frames each client
+// received) in DIR/run-*; without it the output is kept only when the run
+// fails. BALLCAST_MULTINODE_KILL_AT=N kills after event N.
+// BALLCAST_NATS_SERVER=PATH runs that nats-server binary instead of this
+// test binary acting as one.
 func TestMultiNode(t *testing.T) {
-	if os.Getenv("BALLCAST_MULTINODE") != "1" {
-		t.Skip("multi-node cluster test: set BALLCAST_MULTINODE=1 (builds and starts 3 nats-server processes)")
+	if testing.Short() {
+		t.Skip("multi-node cluster test: starts 3 nats-server and 3 ballcast processes")
+	}
+	// pace is the replay's delay between deliveries; the kill comes after
+	// a random event in [killFrom, killTo).
+	pace, killFrom, killTo := "5ms", uint64(10), uint64(100)
+	if os.Getenv("BALLCAST_MULTINODE") == "1" {
+		pace, killFrom, killTo = "15ms", 10, 240
 	}
 	out := runDir(t)
 	dir := t.TempDir()
-	natsBin := natsServerBinary(t, dir)
-	nodes := startNATSCluster(t, natsBin, dir, out, 3)
+	nodes := startNATSCluster(t, dir, out, 3)
 	var urls []string
 	for _, n := range nodes {
 		urls = append(urls, n.url)
@@ -54,7 +64,7 @@ func TestMultiNode(t *testing.T) {
 	cfg := fmt.Sprintf(`sources:
   - name: bundled
     type: replay
-    config: {speed: 15ms}
+    config: {speed: %s}
 stages:
   - {name: dedup, plugin: dedup, timeout: 5s}
   - {name: stats, plugin: stats, timeout: 5s}
@@ -63,7 +73,7 @@ bus:
   url: %q
   replicas: 3
 log: {format: json, level: debug}
-`, strings.Join(urls, ","))
+`, pace, strings.Join(urls, ","))
 	if err := os.WriteFile(yml, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -93,9 +103,23 @@ log: {format: json, level: debug}
 	}
 	p := startBallcast(t, "-c", yml, "--role", "pipeline")
 	keepLog(t, out, "pipeline.log", p)
+	streamsKept := false
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		if !streamsKept {
+			keepStreamInfo(t, out, "at-failure", nodes)
+			keepStreams(t, out, nodes)
+		}
+		// Each ballcast node prints its goroutines into its log.
+		for _, b := range []*chaosProc{b1, b2, p} {
+			dumpGoroutines(t, b)
+		}
+	})
 	// Kill the NATS node the first broadcast node reads the feed through,
 	// somewhere in the match.
-	killAt := 10 + rand.Uint64N(uint64(len(want))-60)
+	killAt := killFrom + rand.Uint64N(killTo-killFrom)
 	if v, err := strconv.ParseUint(os.Getenv("BALLCAST_MULTINODE_KILL_AT"), 10, 64); err == nil {
 		killAt = v
 	}
@@ -110,11 +134,7 @@ log: {format: json, level: debug}
 	wg.Wait()
 	keepStreamInfo(t, out, "after", nodes)
 	keepStreams(t, out, nodes)
-	for i, b := range []*chaosProc{b1, b2} {
-		if errs[i] != nil {
-			dumpGoroutines(t, b)
-		}
-	}
+	streamsKept = true
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("broadcast node %d: after %d events: %v", i+1, len(frames[i]), err)
@@ -188,6 +208,11 @@ func followMatch(ctx context.Context, c *broadcasttest.Client, match, last strin
 // dumpGoroutines makes a stalled node print its goroutines (SIGQUIT) into
 // its log and exit.
 func dumpGoroutines(t *testing.T, p *chaosProc) {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
 	p.cmd.Process.Signal(syscall.SIGQUIT) //nolint:errcheck // may be gone
 	select {
 	case <-p.exited:
@@ -295,7 +320,7 @@ func keepStreamInfo(t *testing.T, out, when string, nodes []*natsNode) {
 		return
 	}
 	defer nc.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var b strings.Builder
 	for _, name := range []string{"BALLCAST_INGEST", "BALLCAST_FEED"} {
@@ -352,7 +377,7 @@ func keepStream(t *testing.T, out string, nodes []*natsNode, stream, file string
 		return
 	}
 	defer nc.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := js.Stream(ctx, stream)
 	if err != nil {
@@ -373,19 +398,48 @@ func keepStream(t *testing.T, out string, nodes []*natsNode, stream, file string
 	writeOut(t, out, file, []byte(b.String()))
 }
 
-// natsServerBinary is BALLCAST_NATS_SERVER, or nats-server built from the
-// module cache into dir.
-func natsServerBinary(t *testing.T, dir string) string {
-	t.Helper()
+// asNATSServer names the environment variable that makes the test binary
+// a nats-server process: its value is the configuration file.
+const asNATSServer = "BALLCAST_TEST_AS_NATS_SERVER"
+
+// init runs the test binary as a nats-server when asked (before TestMain,
+// which would run ballcast). The server is the nats-server module ballcast
+// embeds, so no separate build is needed, offline or not.
+func init() {
+	if conf := os.Getenv(asNATSServer); conf != "" {
+		os.Exit(runNATSServer(conf))
+	}
+}
+
+func runNATSServer(conf string) int {
+	opts, err := natsserver.ProcessConfigFile(conf)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nats-server:", err)
+		return 1
+	}
+	s, err := natsserver.NewServer(opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nats-server:", err)
+		return 1
+	}
+	s.ConfigureLogger()
+	if err := natsserver.Run(s); err != nil {
+		fmt.Fprintln(os.Stderr, "nats-server:", err)
+		return 1
+	}
+	s.WaitForShutdown()
+	return 0
+}
+
+// natsServerCommand runs nats-server with conf: BALLCAST_NATS_SERVER if
+// set, otherwise this test binary as one.
+func natsServerCommand(conf string) *exec.Cmd {
 	if bin := os.Getenv("BALLCAST_NATS_SERVER"); bin != "" {
-		return bin
+		return exec.Command(bin, "-c", conf)
 	}
-	bin := filepath.Join(dir, "nats-server")
-	build := exec.Command("go", "build", "-o", bin, "github.com/nats-io/nats-server/v2")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build nats-server: %v\n%s", err, out)
-	}
-	return bin
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), asNATSServer+"="+conf)
+	return cmd
 }
 
 // waitFrames polls a node's REST history until match has n events.
@@ -417,7 +471,7 @@ type natsNode struct {
 // startNATSCluster starts n nats-server processes with JetStream forming
 // one cluster, and waits until JetStream is ready on every one. Each
 // node's log goes to out/<name>.log when the test ends.
-func startNATSCluster(t *testing.T, bin, dir, out string, n int) []*natsNode {
+func startNATSCluster(t *testing.T, dir, out string, n int) []*natsNode {
 	t.Helper()
 	ports := freePorts(t, 3*n)
 	var routes []string
@@ -447,7 +501,7 @@ cluster {
 		if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(bin, "-c", conf)
+		cmd := natsServerCommand(conf)
 		logs := &syncBuffer{}
 		cmd.Stdout, cmd.Stderr = logs, logs
 		if err := cmd.Start(); err != nil {

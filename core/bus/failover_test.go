@@ -144,3 +144,33 @@ func TestIngestRecoversLostDelivery(t *testing.T) {
 		})
 	}
 }
+
+// TestIngestReplacesSilentConsumer: a consumer that holds entries and
+// delivers none (here every pull request to it is lost) is replaced, and
+// the pipeline gets every entry in order.
+func TestIngestReplacesSilentConsumer(t *testing.T) {
+	url := startExternal(t, "")
+	proxy := newNATSProxy(t, url)
+	b := open(t, Config{URL: proxy.url(), AckWait: time.Hour})
+	proxy.setUp(func(subject string) bool {
+		return subject == "$JS.API.CONSUMER.MSG.NEXT.BALLCAST_INGEST.pipeline-1"
+	})
+	for i := uint64(1); i <= 3; i++ {
+		appendAll(t, b, ball("m", i))
+	}
+	ch, err := b.ConsumeIngest(t.Context())
+	if err != nil {
+		t.Fatalf("ConsumeIngest: %v", err)
+	}
+	for want := uint64(1); want <= 3; want++ {
+		select {
+		case d := <-ch:
+			if d.Event.Seq != want {
+				t.Fatalf("pipeline got %s, want m/%d", d.Event.ID, want)
+			}
+			d.Ack()
+		case <-time.After(failoverWait):
+			t.Fatalf("m/%d not delivered within %s", want, failoverWait)
+		}
+	}
+}

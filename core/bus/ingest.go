@@ -121,10 +121,11 @@ func (d Delivery) Ack() {
 // Lost deliveries: a message the server delivered but that never arrived
 // (it was in transit through a NATS node that died) would otherwise wait
 // for AckWait, and everything after it would be handed out first. So a gap
-// in the consumer's delivery sequence, or silence while the consumer says
-// it delivered more than arrived, rotates the consumer as above: the
-// entries from the ack floor come again, in order, and those already
-// handed out are dropped (their acknowledgements go to the new consumer).
+// in the consumer's delivery sequence, or silence (two checks 2s apart)
+// while the consumer says it delivered more than arrived or holds entries
+// it could deliver, rotates the consumer as above: the entries from the
+// ack floor come again, in order, and those already handed out are
+// dropped (their acknowledgements go to the new consumer).
 //
 // Flow control: at most MaxAckPending entries are unacknowledged at a
 // time, and the channel holds 64. Only one ConsumeIngest should run per
@@ -281,9 +282,10 @@ func (c *ingestLoop) reopen(ctx context.Context, why string) bool {
 	}
 }
 
-// lost reports whether the consumer delivered more than arrived: a silent
-// consumer whose last delivered entry is beyond the last one handed out.
-func (c *ingestLoop) lost(ctx context.Context) bool {
+// stalled reports whether a silent consumer has failed us: it delivered
+// more than arrived (a delivery lost in transit), or it holds entries it
+// could deliver (below MaxAckPending) and has not.
+func (c *ingestLoop) stalled(ctx context.Context) bool {
 	ictx, cancel := context.WithTimeout(ctx, stallCheck)
 	defer cancel()
 	info, err := c.cons.Info(ictx)
@@ -291,11 +293,15 @@ func (c *ingestLoop) lost(ctx context.Context) bool {
 		c.log.Debug().Err(err).Msg("ingest consumer idle; its info is unavailable")
 		return false
 	}
-	return info.Delivered.Stream > c.last
+	c.log.Debug().Uint64("delivered", info.Delivered.Stream).Uint64("last_handed_out", c.last).
+		Uint64("pending", info.NumPending).Int("ack_pending", info.NumAckPending).Int("waiting", info.NumWaiting).
+		Msg("ingest consumer idle")
+	return info.Delivered.Stream > c.last || (info.NumPending > 0 && info.NumAckPending < c.b.cfg.MaxAckPending)
 }
 
 func (c *ingestLoop) run(ctx context.Context) {
 	idleSince := time.Now()
+	suspect := false // the last idle check found the consumer stalled
 	for {
 		msg, err := c.iter().Next(jetstream.NextMaxWait(nextWait))
 		if err != nil {
@@ -304,10 +310,16 @@ func (c *ingestLoop) run(ctx context.Context) {
 				return
 			case errors.Is(err, nats.ErrTimeout):
 				if time.Since(idleSince) >= stallCheck {
+					// Two checks in a row: one can race an entry in transit.
 					idleSince = time.Now()
-					if c.lost(ctx) && !c.reopen(ctx, "deliveries lost") {
-						return
+					stalled := c.stalled(ctx)
+					if stalled && suspect {
+						stalled = false
+						if !c.reopen(ctx, "consumer stalled") {
+							return
+						}
 					}
+					suspect = stalled
 				}
 				continue
 			case errors.Is(err, jetstream.ErrMsgIteratorClosed):
@@ -320,7 +332,7 @@ func (c *ingestLoop) run(ctx context.Context) {
 				continue
 			}
 		}
-		idleSince = time.Now()
+		idleSince, suspect = time.Now(), false
 		if meta, err := msg.Metadata(); err == nil && meta.Sequence.Consumer != c.dseq+1 {
 			// A delivery between the last one and this went missing.
 			why := fmt.Sprintf("delivery %d after %d", meta.Sequence.Consumer, c.dseq)
