@@ -218,9 +218,9 @@ func TestNearMilestones(t *testing.T) {
 	}
 	to48 := f.ball(1, "A", "B", "Y", 4, nil)
 	dot := f.ball(1, "A", "B", "Y", 0, nil)
-	twoWkts := []*pb.Event{}
+	var runOut *pb.Event
 	for _, who := range []string{"B", "C"} {
-		twoWkts = append(twoWkts, f.ball(1, "A", who, "Y", 0, out("run out", who)))
+		runOut = f.ball(1, "A", who, "Y", 0, out("run out", who))
 	}
 	sits := situations(t, f)
 	eq(t, "after 44: near", fmt.Sprint(milestones(sits["m/1.0.11.0"].GetNear())), "[]")
@@ -228,6 +228,8 @@ func TestNearMilestones(t *testing.T) {
 		"[batter_50 A 50 need 2 new true partnership_50 A 50 need 2 new true]")
 	eq(t, "a dot after", fmt.Sprint(milestones(sits[dot.GetId()].GetNear())),
 		"[batter_50 A 50 need 2 new false partnership_50 A 50 need 2 new false]")
+	// Run outs are not the bowler's, and end the stand.
+	eq(t, "after two run outs", fmt.Sprint(milestones(sits[runOut.GetId()].GetNear())), "[batter_50 A 50 need 2 new false]")
 
 	f = &feed{}
 	f.info(20)
