@@ -236,10 +236,10 @@ func TestCommentaryEvalUsage(t *testing.T) {
 	}
 }
 
-// TestCommentaryEvalReport prints the text report of every dev match: the
-// template engine in English and Hindi, and the fake server of
-// TestCommentaryEvalLLM, for docs/commentary.md. It runs only with
-// BALLCAST_EVAL_REPORT=1 (about a minute).
+// TestCommentaryEvalReport prints the report of every dev match as the
+// markdown tables of docs/commentary.md: the template engine in English
+// and Hindi, and the LLM engine against fakeChat. It is a report printer,
+// not a check, and runs only with BALLCAST_EVAL_REPORT=1 (about a minute).
 func TestCommentaryEvalReport(t *testing.T) {
 	if os.Getenv("BALLCAST_EVAL_REPORT") == "" {
 		t.Skip("set BALLCAST_EVAL_REPORT=1 to print the reports of docs/commentary.md")
@@ -254,12 +254,45 @@ func TestCommentaryEvalReport(t *testing.T) {
 	for _, args := range [][]string{
 		{"--language", "en"},
 		{"--language", "hi"},
-		{"--llm-base-url", srv.URL + "/v1", "--llm-model", "fake-chat", "--llm-timeout", "300ms", "--llm-stream"},
+		{"--language", "en", "--persona", "minimalist"},
+		{"--llm-base-url", "FAKE", "--llm-model", "fake-chat", "--llm-timeout", "300ms", "--llm-stream"},
 	} {
-		var out, errOut bytes.Buffer
-		if err := run(context.Background(), append(append([]string{"commentary-eval"}, args...), files...), &out, &errOut); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, errOut.String())
+		shown := strings.Join(args, " ")
+		args = append([]string(nil), args...)
+		for i, a := range args {
+			if a == "FAKE" {
+				args[i] = srv.URL + "/v1"
+			}
 		}
-		fmt.Printf("$ ballcast commentary-eval %s dev/*.json\n%s\n", strings.Join(args, " "), out.String())
+		rep := runEval(t, append(args, files...)...)
+		fmt.Printf("`ballcast commentary-eval %s dev/*.json`\n\n%s\n", shown, markdown(rep))
 	}
+}
+
+// markdown renders a report as a table.
+func markdown(r evalReport) string {
+	var b strings.Builder
+	b.WriteString("| match | balls | lines | balls without a line | LLM lines | fallbacks | failing grounding | repeats | latency p50 / p99 | distinct phrasings: dot, single, four, six, wicket, wide |\n")
+	b.WriteString("|---|--:|--:|--:|--:|---|--:|--:|---|---|\n")
+	for _, m := range append(r.Matches, r.Total) {
+		fb := fmt.Sprintf("%d (%.1f%%)", m.Fallbacks, 100*m.FallbackRate)
+		if len(m.Reasons) > 0 {
+			fb += reasons(m.Reasons)
+		}
+		var ph []string
+		for _, k := range []string{"dot", "single", "four", "six", "wicket", "wide"} {
+			p := m.Phrasings[k]
+			ph = append(ph, fmt.Sprintf("%d/%d", p.Distinct, p.Lines))
+		}
+		name := m.Match
+		if m.Teams != "" {
+			name += " " + m.Teams
+		}
+		if m.Match == "total" {
+			name = "**total**"
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %s | %d | %d | %s / %s | %s |\n", name, m.Balls, m.Lines, m.NoLine, m.LLMLines, fb,
+			m.Ungrounded, m.Repeats, round(m.LatencyP50), round(m.LatencyP99), strings.Join(ph, ", "))
+	}
+	return b.String()
 }
