@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/core/ingest"
 )
 
 // Config configures a Scorelytics source: the `config:` section of a
@@ -256,6 +257,18 @@ type Source struct {
 	bo     backoff
 	limit  *limiter
 	st     counters
+	// last reports the ID of the last event the ingest log holds for a
+	// match (ingest.Resumer); nil when not resuming.
+	last func(ctx context.Context, match string) (id string, ok bool, err error)
+}
+
+// Resume implements ingest.Resumer: after a restart, the events a match's
+// first snapshot yields up to and including the last one the ingest log
+// holds are not sent again. When the log's last event is not among them
+// (another provider's, in a merge), everything is sent and the log and
+// the dedup stage drop what they already have.
+func (s *Source) Resume(last func(ctx context.Context, match string) (id string, ok bool, err error)) {
+	s.last = last
 }
 
 // New checks cfg, reads the API key and builds the source. It starts
@@ -384,11 +397,16 @@ func (s *Source) session(ctx context.Context, path string, trackers map[string]*
 		if tr.Finished() {
 			continue
 		}
+		first := !tr.started
 		snap, err := s.snapshot(ctx, id)
 		if err != nil {
 			return 0, err
 		}
-		if err := s.send(ctx, out, tr.ApplySnapshot(snap)); err != nil {
+		evs := tr.ApplySnapshot(snap)
+		if first && s.last != nil {
+			evs = s.resume(ctx, id, evs)
+		}
+		if err := s.send(ctx, out, evs); err != nil {
 			return 0, err
 		}
 	}
@@ -481,6 +499,22 @@ func (s *Source) session(ctx context.Context, path string, trackers map[string]*
 	}
 }
 
+// resume drops the events of match up to the last one the log holds.
+func (s *Source) resume(ctx context.Context, match string, evs []event.Event) []event.Event {
+	id, ok, err := s.last(ctx, match)
+	if err != nil {
+		s.log.Warn().Err(err).Str("match", match).Msg("resume: last logged event unknown; sending everything")
+		return evs
+	}
+	for i, ev := range evs {
+		if ok && ev.ID == id {
+			s.log.Info().Str("match", match).Str("after", id).Int("skipped", i+1).Msg("resumed after the last logged event")
+			return evs[i+1:]
+		}
+	}
+	return evs
+}
+
 func (s *Source) send(ctx context.Context, out chan<- event.Event, evs []event.Event) error {
 	for _, ev := range evs {
 		select {
@@ -570,3 +604,8 @@ func (s *Source) redact(err error) error {
 	msg := strings.ReplaceAll(err.Error(), url.QueryEscape(s.key), "REDACTED")
 	return errors.New(strings.ReplaceAll(msg, s.key, "REDACTED"))
 }
+
+var (
+	_ ingest.Source  = (*Source)(nil)
+	_ ingest.Resumer = (*Source)(nil)
+)

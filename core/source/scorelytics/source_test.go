@@ -459,3 +459,40 @@ func TestQueryKeyNeverInErrors(t *testing.T) {
 		t.Fatalf("the key leaked:\n%v\n%s", err, logs.String())
 	}
 }
+
+// TestResumeAfterRestart: a restarted source does not send again what the
+// ingest log already holds.
+func TestResumeAfterRestart(t *testing.T) {
+	_, url := startSim(t, scorelyticssim.Config{Interval: time.Millisecond}, map[string][]event.Event{"m": bundled(t)})
+	key := "sk_test_" + t.Name()
+	all, err := run(t, newSource(t, key, scorelytics.Config{Matches: []string{"m"}, APIURL: url}), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		last string
+		want int
+	}{
+		{"after event 100", all[99].ID, len(all) - 100},
+		{"another provider's event", "m/something/else", len(all)},
+		{"nothing logged", "", len(all)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := newSource(t, key, scorelytics.Config{Matches: []string{"m"}, APIURL: url})
+			src.Resume(func(_ context.Context, match string) (string, bool, error) {
+				if match != "m" {
+					t.Errorf("asked about match %q", match)
+				}
+				return tc.last, tc.last != "", nil
+			})
+			got, err := run(t, src, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tc.want || !reflect.DeepEqual(got[0].ID, all[len(all)-tc.want].ID) {
+				t.Fatalf("got %d events from %s, want %d from %s", len(got), got[0].ID, tc.want, all[len(all)-tc.want].ID)
+			}
+		})
+	}
+}

@@ -33,6 +33,7 @@ type Tracker struct {
 	finished   bool
 	detail     bool         // the feed carries deliveries, so a state without its ball is a gap
 	declared   map[int]bool // innings the last snapshot marks declared
+	started    bool         // a snapshot has been applied
 }
 
 type inningsState struct {
@@ -81,6 +82,7 @@ func (t *Tracker) ApplySnapshot(s *Snapshot) []event.Event {
 	if t.finished {
 		return nil
 	}
+	t.started = true
 	t.learn(s)
 	if s.StatusCode >= StatusLive {
 		t.live(e)
