@@ -1,6 +1,8 @@
 // Package stats is ballcast's scorecard stage: it keeps a live scorecard per
-// match, updated on every ball, and attaches the whole current scorecard to
-// every event it passes on.
+// match, updated on every ball, and attaches the whole current scorecard and
+// the situation (phase, chase pressure, momentum, milestones reached and
+// near, hat-trick, records within the match, over, innings and match
+// summaries: see README.md) to every event it passes on.
 //
 // The rules are Cricsheet's (shared/data/cricsheet/SOURCES.md, "Deriving the
 // scorecard"): wides are not balls faced but no-balls are; byes, leg-byes and

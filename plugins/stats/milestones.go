@@ -157,7 +157,8 @@ func (in *innings) hatTrick(end int) (ball bool, next string) {
 func (m *match) records(in *innings, d *delivery) []*pb.Record {
 	t := &in.t
 	var out []*pb.Record
-	if i, ok := t.batterAt[d.batter]; ok && d.batter != "" && d.runsBat > 0 {
+	if i, ok := t.batterAt[d.batter]; ok && d.batter != "" && d.runsBat > 0 &&
+		(t.batters[i].runs >= recordScore || d.runsBat == 6 && t.batters[i].sixes >= recordSixes) {
 		b := t.batters[i]
 		best, sixes := 0, 0
 		var bestBy, sixesBy string
@@ -181,7 +182,7 @@ func (m *match) records(in *innings, d *delivery) []*pb.Record {
 			out = append(out, &pb.Record{Kind: "most_sixes", Player: b.name, Value: int32(b.sixes), Previous: sixesBy, PreviousValue: int32(sixes)})
 		}
 	}
-	if i, ok := t.bowlerAt[d.bowler]; ok && d.bowler != "" && d.credited() > 0 {
+	if i, ok := t.bowlerAt[d.bowler]; ok && d.bowler != "" && d.credited() > 0 && t.bowlers[i].wickets >= recordWickets {
 		bw := t.bowlers[i]
 		bestW, bestR := 0, 0
 		var bestBy string
@@ -202,7 +203,7 @@ func (m *match) records(in *innings, d *delivery) []*pb.Record {
 				Previous: bestBy, PreviousValue: int32(bestW)})
 		}
 	}
-	if p := t.part; p.a != "" && p.b != "" && p.runs >= recordStand && d.teamWickets() == 0 {
+	if p := t.part; p.a != "" && p.b != "" && p.runs >= recordStand && d.total() > 0 && d.teamWickets() == 0 {
 		best := 0
 		for _, o := range m.innings {
 			stands := o.stands()

@@ -37,7 +37,7 @@ func (s *Stage) Describe() sdk.Description {
 	return sdk.Description{
 		Name:         "stats",
 		Version:      Version,
-		Description:  "keeps a live scorecard per match and attaches it to every event",
+		Description:  "keeps a live scorecard per match and attaches it, with the situation a commentator knows, to every event",
 		ConfigSchema: `{"type":"object","additionalProperties":false}`,
 	}
 }
