@@ -47,6 +47,7 @@ func (t *Tracker) soccer(s *Soccer) []event.Event {
 		if st.State == event.StateCompleted { // the last goals come before the final whistle
 			t.score(e, s)
 			add()
+			t.done = true
 		} else {
 			add()
 			t.score(e, s)

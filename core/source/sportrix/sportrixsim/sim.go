@@ -39,6 +39,12 @@ type Config struct {
 	Interval time.Duration
 	// PingInterval is the keepalive ping period; default 30 s.
 	PingInterval time.Duration
+	// PauseUnwatched advances a match only while at least one connection
+	// is subscribed to it, so a demo or test sees it from its first state
+	// and the match waits out a reconnect (then only Faults.SkipOnDrop
+	// states pass while clients are away). False: every match plays from
+	// Run's start, watched or not, as a real one does.
+	PauseUnwatched bool
 	// Faults to inject.
 	Faults Faults
 }
@@ -56,6 +62,10 @@ type Faults struct {
 	ErrorAt int
 	// Delay holds every push back by this long.
 	Delay time.Duration
+	// SkipOnDrop advances every match this many states at each drop
+	// (play that goes on while the clients are away), so each reconnect
+	// must recover them from its snapshot.
+	SkipOnDrop int
 }
 
 // Stats counts what the simulator did.
@@ -175,6 +185,7 @@ func (s *Simulator) Run(ctx context.Context) error {
 		case <-drop:
 			s.count(func(st *Stats) { st.Drops++ })
 			s.dropAll()
+			s.skip(s.cfg.Faults.SkipOnDrop)
 		case <-tick.C:
 			step++
 			s.advance(ctx, step)
@@ -194,6 +205,15 @@ func (s *Simulator) dropAll() {
 	}
 	if len(cs) > 0 {
 		s.log.Info().Int("connections", len(cs)).Msg("fault: dropped connections")
+	}
+}
+
+// skip advances every unfinished match n states without pushing them.
+func (s *Simulator) skip(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range s.matches {
+		m.idx = min(m.idx+n, len(m.frames)-1)
 	}
 }
 
@@ -226,16 +246,17 @@ func (s *Simulator) advance(ctx context.Context, step int) {
 	var pushes []push
 	s.mu.Lock()
 	for id, m := range s.matches {
-		if m.idx >= len(m.frames)-1 {
+		var to []*client
+		for c := range s.clients {
+			if c.subs[id] {
+				to = append(to, c)
+			}
+		}
+		if m.idx >= len(m.frames)-1 || s.cfg.PauseUnwatched && len(to) == 0 {
 			continue
 		}
 		m.idx++
-		p := push{id: id, data: m.frames[m.idx]}
-		for c := range s.clients {
-			if c.subs[id] {
-				p.to = append(p.to, c)
-			}
-		}
+		p := push{id: id, data: m.frames[m.idx], to: to}
 		p.dup = f.DuplicateEvery > 0 && m.idx%f.DuplicateEvery == 0
 		p.junk = f.MalformedEvery > 0 && m.idx%f.MalformedEvery == 0
 		pushes = append(pushes, p)
