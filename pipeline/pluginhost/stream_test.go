@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -34,27 +33,43 @@ func startStream(t *testing.T, cfg map[string]any) *Stage {
 	return start(t, Config{Stage: "commentary", Plugin: "streamtest", Config: raw, Command: func() *exec.Cmd { return exec.Command(bin) }})
 }
 
-// fifo makes a FIFO the plugin waits on before its final line.
-func fifo(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "gate")
-	if err := syscall.Mkfifo(p, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+// gate is the test's end of the streamtest plugin's gate: a Unix socket
+// the plugin connects to and waits on.
+type gate struct {
+	path string
+	ln   *net.UnixListener
 }
 
-// open lets the plugin waiting on gate carry on.
-func open(t *testing.T, gate string) {
+func newGate(t *testing.T) *gate {
 	t.Helper()
-	f, err := os.OpenFile(gate, os.O_WRONLY, 0)
+	p := filepath.Join(t.TempDir(), "gate")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: p, Net: "unix"})
 	if err != nil {
-		t.Errorf("open gate: %v", err)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return &gate{path: p, ln: ln}
+}
+
+// open waits (up to 30 s) for a plugin to arrive at the gate and lets it
+// through. A wait of a process that has died since (a killed plugin's
+// connection, still queued) cannot be written to and is skipped.
+func (g *gate) open(t *testing.T) {
+	if err := g.ln.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Error(err)
 		return
 	}
-	defer f.Close()
-	if _, err := f.WriteString("go\n"); err != nil {
-		t.Errorf("write gate: %v", err)
+	for {
+		c, err := g.ln.Accept()
+		if err != nil {
+			t.Errorf("gate: %v", err)
+			return
+		}
+		_, err = c.Write([]byte{1})
+		c.Close()
+		if err == nil {
+			return
+		}
 	}
 }
 
@@ -67,8 +82,8 @@ type callResult struct {
 // in order, while the plugin still holds back its final line.
 func TestStreamDeltasArriveBeforeTheResult(t *testing.T) {
 	t.Parallel()
-	gate := fifo(t)
-	s := startStream(t, map[string]any{"gate": gate})
+	gate := newGate(t)
+	s := startStream(t, map[string]any{"gate": gate.path})
 	if !s.Description().Streams() {
 		t.Fatalf("description %+v does not announce %q", s.Description(), sdk.CapabilityStream)
 	}
@@ -91,7 +106,7 @@ func TestStreamDeltasArriveBeforeTheResult(t *testing.T) {
 			t.Fatalf("delta %d did not arrive within 10s", i)
 		}
 	}
-	open(t, gate)
+	gate.open(t)
 	r := <-done
 	if r.err != nil {
 		t.Fatal(r.err)
@@ -132,12 +147,12 @@ func TestStreamPlainPluginAndPlainCall(t *testing.T) {
 // streams again and completes.
 func TestStreamCrashMidStream(t *testing.T) {
 	t.Parallel()
-	gate := fifo(t)
-	s := startStream(t, map[string]any{"gate": gate, "crash_once": filepath.Join(t.TempDir(), "crashed")})
+	gate := newGate(t)
+	s := startStream(t, map[string]any{"gate": gate.path, "crash_once": filepath.Join(t.TempDir(), "crashed")})
 	var got []string
 	_, err := s.ProcessStream(t.Context(), events("x"), func(d pipeline.Delta) {
 		got = append(got, d.Text)
-		go open(t, gate) // the first delta is here: let the plugin crash
+		go gate.open(t) // the first delta is here: let the plugin crash
 	})
 	if err == nil || !strings.Contains(err.Error(), "exit status 3") {
 		t.Fatalf("err = %v, want the plugin's exit status", err)
@@ -148,7 +163,7 @@ func TestStreamCrashMidStream(t *testing.T) {
 	got = nil
 	res, err := s.ProcessStream(t.Context(), events("x"), func(d pipeline.Delta) {
 		if got = append(got, d.Text); len(got) == len(streamWords) {
-			go open(t, gate)
+			go gate.open(t)
 		}
 	})
 	if err != nil {
@@ -166,8 +181,8 @@ func TestStreamCrashMidStream(t *testing.T) {
 // as Process does, and the next call runs on a new process.
 func TestStreamTimeout(t *testing.T) {
 	t.Parallel()
-	gate := fifo(t)
-	s := startStream(t, map[string]any{"gate": gate})
+	gate := newGate(t)
+	s := startStream(t, map[string]any{"gate": gate.path})
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	n := 0
@@ -183,7 +198,7 @@ func TestStreamTimeout(t *testing.T) {
 		res, err := s.ProcessStream(t.Context(), events("after"), func(pipeline.Delta) {})
 		done <- callResult{res, err}
 	}()
-	open(t, gate)
+	gate.open(t)
 	if r := <-done; r.err != nil {
 		t.Fatalf("after the timeout: %v", r.err)
 	}

@@ -7,10 +7,10 @@
 package streamtest
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 
@@ -22,9 +22,11 @@ import (
 type Config struct {
 	// Words make the line; each is one delta. Default: DefaultWords.
 	Words []string `json:"words"`
-	// Gate, when set, is a FIFO the stage reads one line from after an
-	// event's deltas and before returning its final line, so a test can
-	// check what arrived before the final line without sleeping.
+	// Gate, when set, is a Unix socket the test listens on. After an
+	// event's deltas and before returning its final line the stage
+	// connects to it and waits for one byte, so a test can check what
+	// arrived before the final line without sleeping. Each wait is its own
+	// connection: the test releases exactly the waits it accepts.
 	Gate string `json:"gate"`
 	// Hold, when set with Gate, is the ID of the one event that waits at
 	// the gate, twice: before its first delta (so a test can subscribe
@@ -116,26 +118,21 @@ func (s *Stage) stream(ctx context.Context, ev *sdk.Event, emit func(sdk.Delta))
 	return []*sdk.Event{ev}, nil
 }
 
-// wait reads one line from the FIFO at path.
+// wait connects to the gate at path and waits for one byte from it.
 func wait(ctx context.Context, path string) error {
-	done := make(chan error, 1)
-	go func() {
-		f, err := os.Open(path) // blocks until the test opens it for writing
-		if err != nil {
-			done <- err
-			return
-		}
-		defer f.Close()
-		_, err = bufio.NewReader(f).ReadString('\n')
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("streamtest: gate %s: %w", path, err)
-		}
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return fmt.Errorf("streamtest: gate %s: %w", path, err)
 	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if _, err := conn.Read(make([]byte, 1)); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("streamtest: gate %s: %w", path, err)
+	}
+	return nil
 }
