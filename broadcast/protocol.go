@@ -220,6 +220,7 @@ type EventData struct {
 	Score      *Score      `json:"score,omitempty"`
 	Milestone  *Milestone  `json:"milestone,omitempty"`
 	Scorecard  *Scorecard  `json:"scorecard,omitempty"`
+	Situation  *Situation  `json:"situation,omitempty"` // see situation.go
 	Commentary *Commentary `json:"commentary,omitempty"`
 }
 
@@ -524,6 +525,9 @@ func newEventData(ev *event.Event, ballsPerOver int) *EventData {
 	}
 	if ev.Scorecard != nil {
 		d.Scorecard = newScorecard(ev.Scorecard, ballsPerOver)
+	}
+	if ev.Situation != nil {
+		d.Situation = newSituation(ev.Situation, ballsPerOver)
 	}
 	if c := ev.Commentary; c != nil {
 		d.Commentary = &Commentary{
