@@ -8,8 +8,8 @@ import (
 )
 
 // failoverWait bounds recovery from a lost node in these tests: a consumer
-// create that is never answered takes feedCreateTimeout, missed
-// heartbeats 2×feedHeartbeat.
+// create that is never answered takes feedCreateTimeout, a silent
+// consumer two stall checks.
 const failoverWait = 30 * time.Second
 
 // TestFeedSurvivesUnanswerableConsumerCreate: when a NATS node dies, the

@@ -58,9 +58,6 @@ const (
 	stallCheck = 2 * time.Second
 	// feedCreateTimeout bounds one attempt to create a feed consumer.
 	feedCreateTimeout = 5 * time.Second
-	// feedHeartbeat is the server's idle heartbeat on a feed pull; two
-	// missed ones make the reader replace its consumer.
-	feedHeartbeat = 2 * time.Second
 	// feedInactive is how long a feed consumer nobody pulls from (its
 	// node died) outlives its reader on the server.
 	feedInactive = 2 * time.Minute
@@ -69,9 +66,10 @@ const (
 // feedReader is the goroutine behind one ConsumeFeed. It reads through an
 // ephemeral pull consumer (memory, one replica, no acks) and replaces it
 // with a new one starting right after the last entry delivered whenever
-// it fails: an error or missed heartbeats, a gap in its delivery
-// sequence, or silence while the stream holds entries beyond the last
-// one delivered. Every replacement has a new name.
+// it fails: an error, a gap in its delivery sequence, or silence while the
+// stream holds entries beyond the last one delivered. Every replacement
+// has a new name. (The client library's missed-heartbeat check cannot
+// help here: it is armed per Next call, and Next waits only nextWait.)
 //
 // It does not use the client library's ordered consumer, whose recovery
 // blocks inside Next and retries the create under the same consumer name
@@ -126,7 +124,7 @@ func (f *feedReader) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bus: consume feed: create consumer %s: %w", cfg.Name, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(feedBuffer), jetstream.PullHeartbeat(feedHeartbeat))
+	it, err := cons.Messages(jetstream.PullMaxMessages(feedBuffer))
 	if err != nil {
 		return fmt.Errorf("bus: consume feed: pull from %s: %w", cfg.Name, err)
 	}

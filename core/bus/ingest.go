@@ -24,7 +24,10 @@ const deliveryBuffer = 64
 // wait starts, and can skip that while its previous request is still being
 // sent (seen under CPU load): a wait that never ended would then stall
 // delivery until the missed-heartbeat check, about 30s later. Waking up
-// every second makes it ask again.
+// every second makes it ask again. It also disarms that check (the library
+// arms it per wait, for twice the heartbeat), so a pull request lost on
+// its way is never noticed by the library: both consumer loops watch the
+// server's side instead (stallCheck).
 const nextWait = time.Second
 
 // LastSeq returns the Seq of the last entry appended for match, or 0 when
