@@ -7,7 +7,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,15 +41,24 @@ const streamMatch = "1298179"
 
 // streamSetup builds the plugin, makes the gate and picks the held ball.
 type streamSetup struct {
+	words           []string // default streamWords
 	bin, gate, hold string
 	upto            int // events in the stream up to and including hold
 	ln              *net.UnixListener
 }
 
-func newStreamSetup(t *testing.T) streamSetup {
+func newStreamSetup(t testing.TB) streamSetup {
 	t.Helper()
 	dir := t.TempDir()
-	bin := goBuild(t, dir, "ballcast-plugin-streamtest", "github.com/ballcast/ballcast/plugins/internal/streamtest/cmd/ballcast-plugin-streamtest")
+	bin := filepath.Join(dir, "ballcast-plugin-streamtest")
+	args := []string{"build", "-o", bin}
+	if raceEnabled() { // reuse the race-built dependencies of this binary
+		args = append(args, "-race")
+	}
+	build := exec.CommandContext(t.Context(), "go", append(args, "github.com/ballcast/ballcast/plugins/internal/streamtest/cmd/ballcast-plugin-streamtest")...)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the streamtest plugin: %v\n%s", err, out)
+	}
 	gate := filepath.Join(dir, "gate")
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: gate, Net: "unix"})
 	if err != nil {
@@ -71,7 +85,7 @@ func newStreamSetup(t *testing.T) streamSetup {
 // open waits for the plugin to arrive at the gate and lets it through. A
 // wait of a process that has died since (its connection still queued)
 // cannot be written to and is skipped.
-func (s streamSetup) open(t *testing.T) {
+func (s streamSetup) open(t testing.TB) {
 	t.Helper()
 	if err := s.ln.SetDeadline(time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
@@ -99,7 +113,7 @@ func (s streamSetup) release() error {
 // called: once a test has seen every word, the final line may go, and if
 // the batch was retried meanwhile (a plugin killed for a slow health check
 // on a loaded machine), the retry streams again and finishes too.
-func (s streamSetup) keepOpen(t *testing.T) (stop func()) {
+func (s streamSetup) keepOpen(t testing.TB) (stop func()) {
 	t.Helper()
 	if err := s.ln.SetDeadline(time.Time{}); err != nil {
 		t.Fatal(err)
@@ -116,6 +130,13 @@ func (s streamSetup) keepOpen(t *testing.T) (stop func()) {
 	}
 }
 
+func (s streamSetup) wordList() []string {
+	if len(s.words) > 0 {
+		return s.words
+	}
+	return streamWords
+}
+
 // yaml is a pipeline replaying the bundled match through the streaming
 // stage and then the echo plugin (which must see no delta), with extra
 // stage config and bus config.
@@ -128,7 +149,7 @@ stages:
     timeout: 60s
     on_error: retry
     retries: 3
-    config: {words: [` + strings.Join(streamWords, ", ") + `], gate: ` + s.gate + `, hold: "` + s.hold + `"` + stageCfg + `}
+    config: {words: [` + strings.Join(s.wordList(), ", ") + `], gate: ` + s.gate + `, hold: "` + s.hold + `"` + stageCfg + `}
   - {name: echo, plugin: echo}
 ` + bus
 }
@@ -140,7 +161,7 @@ func streamStage(srv *server) *pluginhost.Stage {
 	return srv.stages.hosts[0]
 }
 
-func startRole(t *testing.T, yml, role, dataDir string) *server {
+func startRole(t testing.TB, yml, role, dataDir string) *server {
 	t.Helper()
 	cfg, err := pipeline.Parse("stream.yaml", []byte(yml), &pipeline.LoadOptions{SourceTypes: sourceTypes(), Env: func(string) (string, bool) { return "", false }})
 	if err != nil {
@@ -416,4 +437,87 @@ stages:
 		}
 		break
 	}
+}
+
+// raceEnabled reports whether this test binary was built with -race.
+func raceEnabled() bool {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, st := range bi.Settings {
+			if st.Key == "-race" && st.Value == "true" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// BenchmarkDeltaLatency measures how long a delta takes from the plugin's
+// emit to a WebSocket client on one node (role all: plugin → gRPC →
+// plugin host → hub → WebSocket), against a bare go-plugin round trip to
+// the echo plugin (host → plugin → host, one event) in the same process.
+// It streams 200 stamped deltas 2 ms apart (as a model's tokens come),
+// then makes 200 echo calls, and reports both medians and their ratio.
+// Run it with -benchtime=1x: the work does not scale with b.N.
+func BenchmarkDeltaLatency(b *testing.B) {
+	const n = 200
+	s := newStreamSetup(b)
+	for i := range n {
+		s.words = append(s.words, fmt.Sprintf("w%d", i))
+	}
+	srv := startRole(b, s.yaml(`, stamp: true, pace: 2ms`, ""), roleAll, b.TempDir())
+	ctx, cancel := context.WithTimeout(b.Context(), 2*time.Minute)
+	defer cancel()
+	c := broadcasttest.Dial(b, "http://"+srv.Addr()+"/v1/ws")
+	c.Subscribe(streamMatch, broadcasttest.Fresh)
+	c.NextOp(ctx, broadcast.OpSnapshot)
+	s.open(b)
+	var deltas []time.Duration
+	for len(deltas) < n {
+		f := c.Next(ctx)
+		at := time.Now().UnixNano()
+		if f.Op != broadcast.OpDelta || f.ID != s.hold {
+			continue
+		}
+		_, stamp, _ := strings.Cut(strings.TrimSpace(f.Text), "@")
+		sent, err := strconv.ParseInt(stamp, 10, 64)
+		if err != nil {
+			b.Fatalf("delta %q: no stamp", f.Text)
+		}
+		deltas = append(deltas, time.Duration(at-sent))
+	}
+	stop := s.keepOpen(b)
+	defer stop()
+
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	echo, err := pluginhost.Start(ctx, pluginhost.Config{Stage: "echo", Plugin: "echo",
+		Command: func() *exec.Cmd { return exec.Command(self, "plugin", "serve", "echo") }}, zerolog.Nop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer echo.Close(context.Background())
+	ev := []event.Event{{ID: streamMatch + "/1.0.1.0", Match: streamMatch, Seq: 1, Kind: event.KindBall, Ball: &event.Ball{Innings: 1, Ball: 1}}}
+	var trips []time.Duration
+	for range n {
+		t0 := time.Now()
+		if _, err := echo.Process(ctx, ev); err != nil {
+			b.Fatal(err)
+		}
+		trips = append(trips, time.Since(t0))
+	}
+	d, e := median(deltas), median(trips)
+	b.ReportMetric(float64(d.Microseconds()), "delta-p50-µs")
+	b.ReportMetric(float64(e.Microseconds()), "echo-p50-µs")
+	b.ReportMetric(float64(d)/float64(e), "ratio")
+	b.Logf("delta plugin→WebSocket p50 %s (p90 %s), echo round trip p50 %s (p90 %s)", d, pct(deltas, 0.9), e, pct(trips, 0.9))
+}
+
+func median(ds []time.Duration) time.Duration { return pct(ds, 0.5) }
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[int(float64(len(s)-1)*p)]
 }

@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ballcast/ballcast/plugins/sdk"
 	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
@@ -38,13 +40,23 @@ type Config struct {
 	// opens, so the test knows the delta arrived first). The restarted
 	// process then streams normally.
 	CrashOnce string `json:"crash_once"`
+	// Stamp appends "@" and the send time (Unix nanoseconds) to each delta's
+	// word, so a client on the same machine can measure the delta's
+	// latency. The final line has no stamps.
+	Stamp bool `json:"stamp"`
+	// Pace is the pause between deltas (a Go duration), as a model's
+	// tokens come; default none.
+	Pace string `json:"pace"`
 }
 
 // DefaultWords is the line of a stage configured without words.
 var DefaultWords = []string{"Full", "and", "driven", "through", "cover", "for", "four."}
 
 // Stage is the streaming test stage.
-type Stage struct{ cfg Config }
+type Stage struct {
+	cfg  Config
+	pace time.Duration
+}
 
 // New returns a stage.
 func New() *Stage { return &Stage{} }
@@ -65,6 +77,14 @@ func (s *Stage) Configure(_ context.Context, cfg sdk.Config) error {
 	}
 	if len(c.Words) == 0 {
 		return errors.New("streamtest: words is empty")
+	}
+	s.pace = 0
+	if c.Pace != "" {
+		d, err := time.ParseDuration(c.Pace)
+		if err != nil {
+			return fmt.Errorf("streamtest: pace: %w", err)
+		}
+		s.pace = d
 	}
 	s.cfg = c
 	return nil
@@ -95,6 +115,12 @@ func (s *Stage) stream(ctx context.Context, ev *sdk.Event, emit func(sdk.Delta))
 		}
 	}
 	for i, w := range s.cfg.Words {
+		if i > 0 && s.pace > 0 {
+			time.Sleep(s.pace) // pacing the output, as a model does
+		}
+		if s.cfg.Stamp {
+			w += "@" + strconv.FormatInt(time.Now().UnixNano(), 10)
+		}
 		if i < len(s.cfg.Words)-1 {
 			w += " "
 		}
