@@ -37,6 +37,13 @@
 //     the response ends); it may reconnect and resume from the last seq it
 //     received. In a latest-value subscription an unsent event frame is
 //     replaced by the next one of the same match instead of queueing both.
+//   - PublishDelta (streaming commentary) never blocks: it encodes the
+//     delta frame in the caller's goroutine and offers it to the command
+//     channel without waiting, dropping it when the channel is full. The
+//     hub goroutine drops a delta whose event it has already published,
+//     and queues it only for clients whose queue is less than half full,
+//     so deltas never cost a client its connection. Deltas have no seq
+//     and are never stored in history or snapshots.
 //   - Guard.Admit runs on the HTTP handler goroutine before anything else;
 //     Ticket.Allowed runs there (REST, single-match endpoints) or on the
 //     connection's read goroutine (subscribe); Ticket.Release runs once,
