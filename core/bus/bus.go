@@ -153,7 +153,7 @@ func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Bus, error) {
 		log.Warn().Int64("max_payload", mp).Int("want", MaxPayload).
 			Msg("nats max_payload is below 8 MiB: large plugin state or events will be refused")
 	}
-	if err := b.provision(ctx); err != nil {
+	if err := b.provisionRetrying(ctx); err != nil {
 		_ = b.Close()
 		return nil, err
 	}
@@ -192,8 +192,52 @@ func connect(ctx context.Context, url string, opts []nats.Option) (*nats.Conn, e
 	}
 }
 
-// provision creates or updates the streams and the bucket.
+// provisionFor bounds how long Open retries creating the streams and the
+// bucket while the cluster cannot answer.
+const provisionFor = 30 * time.Second
+
+// provisionRetrying runs provision until it succeeds, fails for good, or
+// provisionFor (or ctx) runs out. A cluster that is electing its
+// metadata leader (just started, or a node just lost) answers stream
+// requests late or not at all for a few seconds; a node starting then
+// should wait for it rather than exit.
+func (b *Bus) provisionRetrying(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, provisionFor)
+	defer cancel()
+	for attempt := 1; ; attempt++ {
+		err := b.provision(ctx)
+		if err == nil || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		b.log.Warn().Err(err).Int("attempt", attempt).Msg("jetstream not ready; retrying")
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(nextWait):
+		}
+	}
+}
+
+// transient reports whether a JetStream request failed for want of an
+// answer (a timeout, no responders) or with a server-side 5xx, rather than
+// being refused.
+func transient(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code >= 500
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders)
+}
+
+// provisionAttempt bounds one attempt of provision.
+const provisionAttempt = 5 * time.Second
+
+// provision creates or updates the streams and the bucket. Each attempt
+// has its own deadline, so an unanswered request leaves time to retry.
 func (b *Bus) provision(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, provisionAttempt)
+	defer cancel()
 	base := jetstream.StreamConfig{
 		Retention:  jetstream.LimitsPolicy,
 		MaxAge:     b.cfg.Retention,

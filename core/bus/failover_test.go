@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -172,5 +173,38 @@ func TestIngestReplacesSilentConsumer(t *testing.T) {
 		case <-time.After(failoverWait):
 			t.Fatalf("m/%d not delivered within %s", want, failoverWait)
 		}
+	}
+}
+
+// TestOpenWaitsForJetStream: a cluster electing its metadata leader (just
+// started, or a node just lost) leaves stream requests unanswered for a
+// few seconds. A node starting then must wait, not exit; TestMultiNode saw
+// a broadcast node exit at start this way. The proxy loses the first
+// stream request.
+func TestOpenWaitsForJetStream(t *testing.T) {
+	url := startExternal(t, "")
+	proxy := newNATSProxy(t, url)
+	var once sync.Once
+	lost := false
+	proxy.setUp(func(subject string) bool {
+		if !strings.HasPrefix(subject, "$JS.API.STREAM.") {
+			return false
+		}
+		drop := false
+		once.Do(func() { drop, lost = true, true })
+		return drop
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), failoverWait)
+	defer cancel()
+	b, err := Open(ctx, Config{URL: proxy.url()}, testLog(t))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	if !lost {
+		t.Fatalf("the proxy lost no stream request")
+	}
+	if err := b.Ready(t.Context()); err != nil {
+		t.Fatalf("Ready: %v", err)
 	}
 }
