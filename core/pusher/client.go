@@ -584,7 +584,7 @@ func (s *session) frame(f Frame) (int, error) {
 	case "pusher:error":
 		e := parseErrorData(f.Data)
 		s.c.st.serverErrors.Add(1)
-		s.c.log.Warn().Int("code", e.Code).Str("message", e.Message).Msg("pusher: server error")
+		s.c.log.Warn().Int("code", e.Code).Str("error_message", e.Message).Msg("pusher: server error")
 		s.handle(Event{Event: f.Event, Data: f.Decoded()})
 		return e.Code, nil
 	case "pusher_internal:subscription_succeeded":

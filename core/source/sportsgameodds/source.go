@@ -178,8 +178,12 @@ func (s *Source) session(ctx context.Context, out chan<- event.Event) (subscribe
 	var subs atomic.Bool
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- client.Run(sctx, func(ev pusher.Event) { s.handle(si.Channel, ev, &subs) }) }()
-	defer func() { cancel(); <-done }()
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		done <- client.Run(sctx, func(ev pusher.Event) { s.handle(si.Channel, ev, &subs) })
+	}()
+	defer func() { cancel(); <-finished }()
 	s.log.Info().Str("channel", si.Channel).Int("events", len(si.Data)).Msg("stream session started")
 
 	retry := time.NewTimer(time.Hour)

@@ -1,0 +1,143 @@
+package sportsgameodds_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/core/source/replay"
+	sgo "github.com/ballcast/ballcast/core/source/sportsgameodds"
+	"github.com/ballcast/ballcast/core/source/sportsgameodds/sgosim"
+)
+
+// expectedIDs lists, independently of the source, the state changes a
+// SportsGameOdds client sees while a Cricsheet match is replayed one
+// delivery at a time: status, innings start (with its 0/0 score), the
+// score after every delivery, innings end, result.
+func expectedIDs(match string, evs []event.Event) []string {
+	type tally struct{ runs, wkts, balls int }
+	inn := map[int]*tally{}
+	var out []string
+	seen := map[string]bool{}
+	add := func(format string, args ...any) {
+		id := match + "/" + fmt.Sprintf(format, args...)
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, ev := range evs {
+		switch ev.Kind {
+		case event.KindStatus:
+			add("status/%s", ev.Status.State)
+		case event.KindInnings:
+			if ev.Innings.End {
+				add("innings/%d/end", ev.Innings.Number)
+				continue
+			}
+			inn[ev.Innings.Number] = &tally{}
+			add("innings/%d/start", ev.Innings.Number)
+			add("score/%d/0/0-0", ev.Innings.Number)
+		case event.KindBall:
+			t := inn[ev.Ball.Innings]
+			t.runs += ev.Ball.Runs()
+			for _, w := range ev.Ball.Wickets {
+				if w.IsTeamWicket() {
+					t.wkts++
+				}
+			}
+			if ev.Ball.Legal {
+				t.balls++
+			}
+			add("score/%d/%d/%d-%d", ev.Ball.Innings, t.balls, t.runs, t.wkts)
+		}
+	}
+	return out
+}
+
+// TestReplayThroughSimulatorWithFaults replays the bundled T20 final
+// through the simulator with every fault on (connections dropped and
+// pusher:error 4200/4100 just before a notification, so it reaches nobody;
+// malformed and duplicated notifications; a wrong Pusher key on the first
+// session) into the real source: it must see every state change exactly
+// once and in order, recovering each missed notification by the resync
+// that follows every reconnect.
+func TestReplayThroughSimulatorWithFaults(t *testing.T) {
+	evs, err := replay.Parse("wc22final", replay.Bundled())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]string{"wc22final/status/scheduled"}, expectedIDs("wc22final", evs)...)
+	sim, err := sgosim.New(sgosim.Config{
+		APIKey: "k3y", Interval: 2 * time.Millisecond, Lockstep: true,
+		Faults: sgosim.Faults{DropEvery: 41, ErrorEvery: 67, ErrorCodes: []int{4200, 4100}, MalformedEvery: 29, DuplicateEvery: 7, WrongKeyFirst: 1},
+	}, map[string][]event.Event{"wc22final": evs}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(sim.Handler())
+	defer api.Close()
+
+	t.Setenv("TEST_SGO_KEY", "k3y")
+	src, err := sgo.New(sgo.Config{
+		APIKeyEnv: "TEST_SGO_KEY", APIURL: api.URL + "/v2", Feed: sgo.FeedByID, EventID: "wc22final",
+		BackoffMin: 5 * time.Millisecond, BackoffMax: 50 * time.Millisecond, HTTPTimeout: 5 * time.Second,
+	}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	out := make(chan event.Event, 64)
+	srcDone := make(chan error, 1)
+	go func() { srcDone <- src.Run(ctx, out) }()
+	simDone := make(chan error, 1)
+	started := false
+
+	var got []string
+	for len(got) < len(want) {
+		select {
+		case ev := <-out:
+			if ev.Source != "sportsgameodds" || ev.Match != "wc22final" {
+				t.Fatalf("event %+v: want source sportsgameodds, match wc22final", ev)
+			}
+			got = append(got, ev.ID)
+			if ev.ID != want[len(got)-1] {
+				t.Fatalf("event %d is %s, want %s (missing, repeated or out of order); got so far %s",
+					len(got), ev.ID, want[len(got)-1], strings.Join(got[max(0, len(got)-5):], " "))
+			}
+			if !started { // the scheduled state is in; now the match begins
+				started = true
+				go func() { simDone <- sim.Run(ctx) }()
+			}
+		case err := <-srcDone:
+			t.Fatalf("source stopped after %d of %d events: %v", len(got), len(want), err)
+		case <-ctx.Done():
+			t.Fatalf("got %d of %d events; next wanted %s; simulator %+v; source %+v", len(got), len(want), want[len(got)], sim.Stats(), src.Stats())
+		}
+	}
+	cancel()
+	if err := <-srcDone; err != context.Canceled {
+		t.Fatalf("source Run = %v, want context.Canceled", err)
+	}
+	<-simDone
+	select {
+	case ev := <-out:
+		t.Fatalf("extra event %s after the result", ev.ID)
+	default:
+	}
+	st, ss := sim.Stats(), src.Stats()
+	if st.Missed == 0 || st.Recovered != st.Missed || st.Drops == 0 || st.Errors == 0 || st.Malformed == 0 || st.Duplicates == 0 || st.WrongKeys != 1 {
+		t.Fatalf("faults not all injected or a missed state not recovered: %+v", st)
+	}
+	if ss.Resyncs < ss.Subscriptions || ss.Malformed == 0 || ss.Sessions < 2 || ss.Connections < 2 {
+		t.Fatalf("source stats %+v: want a resync after every subscription, malformed notifications seen, a second session after the wrong key", ss)
+	}
+	t.Logf("%d state changes exactly once, in order; simulator %+v; source %+v", len(got), st, ss)
+}
