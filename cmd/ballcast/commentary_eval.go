@@ -20,9 +20,9 @@ import (
 	"github.com/ballcast/ballcast/plugins/stats"
 )
 
-// evalBatch is how many events go to the commentary stage at once, as a
-// pipeline lane batches them; the LLM requests of a batch run concurrently.
-const evalBatch = 16
+// evalBatch is how many events go to the commentary stage at once, as the
+// example pipelines batch them (batch: 8); the LLM requests of a batch run concurrently.
+const evalBatch = 8
 
 // cmdCommentaryEval replays Cricsheet matches through the stats and
 // commentary stages in process and reports, per match, what a reader of

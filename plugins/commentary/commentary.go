@@ -32,7 +32,9 @@ const (
 	DefaultMaxTokens   = 80
 	DefaultTemperature = 0.8
 	DefaultRetries     = 2
-	DefaultConcurrency = 4
+	// DefaultAzureAPIVersion is the api-version sent to Azure OpenAI.
+	DefaultAzureAPIVersion = "2024-10-21"
+	DefaultConcurrency     = 4
 )
 
 //go:embed config.schema.json
@@ -75,8 +77,16 @@ type LLMConfig struct {
 	// prefix, e.g. "http://localhost:11434/v1"; requests go to
 	// BaseURL + "/chat/completions". Default DefaultBaseURL.
 	BaseURL string `json:"base_url,omitempty"`
-	// Model is the model name sent with every request. Default DefaultModel.
+	// Model is the model name sent with every request; with Azure OpenAI,
+	// the deployment name. Default DefaultModel.
 	Model string `json:"model,omitempty"`
+	// APIType is "openai" (default: any OpenAI-compatible server, key as a
+	// bearer token) or "azure" (Azure OpenAI: requests go to
+	// BaseURL/openai/deployments/<model>/chat/completions?api-version=...,
+	// key in the api-key header).
+	APIType string `json:"api_type,omitempty"`
+	// APIVersion is Azure OpenAI's api-version. Default "2024-10-21".
+	APIVersion string `json:"api_version,omitempty"`
 	// APIKeyEnv names the environment variable holding the API key (sent as
 	// a bearer token). The key itself never appears in config and is never
 	// logged or reported. Default "OPENAI_API_KEY"; an unset or empty
@@ -149,6 +159,12 @@ func (c Config) withDefaults() Config {
 	if c.LLM.Model == "" {
 		c.LLM.Model = DefaultModel
 	}
+	if c.LLM.APIType == "" {
+		c.LLM.APIType = "openai"
+	}
+	if c.LLM.APIType == "azure" && c.LLM.APIVersion == "" {
+		c.LLM.APIVersion = DefaultAzureAPIVersion
+	}
 	if c.LLM.Timeout == 0 {
 		c.LLM.Timeout = Duration(DefaultTimeout)
 	}
@@ -185,6 +201,12 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("commentary: llm.base_url %q: want an http or https URL", c.LLM.BaseURL))
 		}
+	}
+	if t := c.LLM.APIType; t != "" && t != "openai" && t != "azure" {
+		errs = append(errs, fmt.Errorf("commentary: llm.api_type %q: want openai or azure", t))
+	}
+	if c.LLM.APIType == "azure" && c.LLM.BaseURL == "" {
+		errs = append(errs, errors.New("commentary: llm.base_url: required with api_type azure (https://RESOURCE.openai.azure.com)"))
 	}
 	if c.LLM.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("commentary: llm.timeout %s: must be > 0", time.Duration(c.LLM.Timeout)))

@@ -135,6 +135,11 @@ func newLLM(cfg Config, key string) *llm {
 	if cfg.LLM.BaseURL != "" {
 		oc.BaseURL = strings.TrimRight(cfg.LLM.BaseURL, "/")
 	}
+	if cfg.LLM.APIType == "azure" {
+		oc = openai.DefaultAzureConfig(key, strings.TrimRight(cfg.LLM.BaseURL, "/"))
+		oc.APIVersion = cfg.LLM.APIVersion
+		oc.AzureModelMapperFunc = func(model string) string { return model } // the model is the deployment
+	}
 	// No client timeout: the per-request context deadline bounds each call.
 	oc.HTTPClient = cappedClient{c: &http.Client{}, max: maxReplyBytes}
 	return &llm{

@@ -325,6 +325,8 @@ func TestConfigure(t *testing.T) {
 		{name: "every problem", cfg: `{"persona":"shouty","llm":{"base_url":"ftp://x","timeout":"-1s","max_tokens":-3,"temperature":5,"retries":9,"max_concurrency":-1,"match_token_budget":-5}}`,
 			errs: []string{"base_url", "timeout", "max_tokens", "temperature", "persona \"shouty\"", "retries", "max_concurrency", "match_token_budget"}},
 		{name: "personas", cfg: `{"persona":"minimalist","language":"hi","llm":{"enabled":false}}`},
+		{name: "azure without base url", cfg: `{"llm":{"api_type":"azure"}}`, errs: []string{"base_url"}},
+		{name: "unknown api type", cfg: `{"llm":{"api_type":"anthropic","base_url":"http://x/v1"}}`, errs: []string{"api_type"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -369,7 +371,7 @@ func TestDescribe(t *testing.T) {
 	if err := json.Unmarshal(schema.Properties["llm"], &llmSchema); err != nil {
 		t.Fatal(err)
 	}
-	cfgJSON, _ := json.Marshal(LLMConfig{Enabled: new(bool), BaseURL: "x", Model: "x", APIKeyEnv: "x", Timeout: 1, Stream: true, MaxTokens: 1,
+	cfgJSON, _ := json.Marshal(LLMConfig{Enabled: new(bool), BaseURL: "x", Model: "x", APIType: "x", APIVersion: "x", APIKeyEnv: "x", Timeout: 1, Stream: true, MaxTokens: 1,
 		Temperature: new(float64), Retries: new(int), MaxConcurrency: 1, MatchTokenBudget: 1})
 	var keys map[string]any
 	json.Unmarshal(cfgJSON, &keys)
@@ -735,6 +737,8 @@ func TestLLMConcurrencyBound(t *testing.T) {
 			t.Errorf("event %d: %v, want the model's line", i, c)
 		}
 	}
+	mu.Lock() // the handlers' goroutines wrote it
+	defer mu.Unlock()
 	if most != limit {
 		t.Errorf("at most %d requests in flight, want %d", most, limit)
 	}
@@ -762,4 +766,37 @@ func TestLLMHindi(t *testing.T) {
 		t.Errorf("fallback = %v, want the Hindi template line", fb)
 	}
 	mustContain(t, fb.GetText(), "Buttler")
+}
+
+// api_type azure: Azure OpenAI's deployment URL, api-version and api-key
+// header.
+func TestLLMAzure(t *testing.T) {
+	var mu sync.Mutex
+	var paths, keys []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path+"?"+r.URL.RawQuery)
+		keys = append(keys, r.Header.Get("api-key")+"|"+r.Header.Get("Authorization"))
+		mu.Unlock()
+		completion("Buttler takes four off Haris Rauf.", "stop")(w, r, nil)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("BALLCAST_TEST_AZURE_KEY", "azure-secret")
+	st := New()
+	cfg := fmt.Sprintf(`{"llm":{"api_type":"azure","base_url":%q,"model":"my-gpt4o","api_key_env":"BALLCAST_TEST_AZURE_KEY"}}`, srv.URL)
+	if err := st.Configure(context.Background(), sdk.NewConfig("commentary", []byte(cfg))); err != nil {
+		t.Fatal(err)
+	}
+	c := newSim(t, st, "m").bowlC(aFour())
+	if c.GetFallback() || c.GetText() != "Buttler takes four off Haris Rauf." {
+		t.Fatalf("commentary = %v, want the deployment's line", c)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "/openai/deployments/my-gpt4o/chat/completions?api-version=" + DefaultAzureAPIVersion; paths[1] != want {
+		t.Errorf("request to %s, want %s", paths[1], want)
+	}
+	if keys[1] != "azure-secret|" {
+		t.Errorf("api-key|Authorization = %q, want the key in api-key only", keys[1])
+	}
 }

@@ -104,6 +104,8 @@ func TestProcessStreamDeltas(t *testing.T) {
 	if got := release.texts(); strings.Join(got, "|") != strings.Join(pieces, "|") {
 		t.Errorf("deltas %q, want %q", got, pieces)
 	}
+	release.mu.Lock()
+	defer release.mu.Unlock()
 	for _, d := range release.ds {
 		if d.EventID != "m/1.0.1.0" || d.Match != "m" {
 			t.Errorf("delta %+v, want event m/1.0.1.0 of match m", d)
