@@ -109,7 +109,41 @@ type fresh struct {
 	tok  Token
 }
 
+// Bounds a snapshot must respect; beyond them it is malformed (they also
+// bound the work one frame can cause).
+const (
+	maxInnings      = 20
+	maxOvers        = 1000
+	maxTickerLength = 100
+)
+
+func checkCricket(c *Cricket) error {
+	if c.Innings < 0 || c.Innings > maxInnings || len(c.Scorecard) > maxInnings {
+		return fmt.Errorf("%w: match %d: innings %d of %d: want at most %d", ErrFrame, c.MatchID, c.Innings, len(c.Scorecard), maxInnings)
+	}
+	for _, o := range []*OverTicker{c.PrevOver, c.Over} {
+		if o != nil && (o.Number < 0 || o.Number >= maxOvers || len(o.Balls) > maxTickerLength || o.Innings < 0 || o.Innings > maxInnings) {
+			return fmt.Errorf("%w: match %d: over ticker %d with %d balls out of bounds", ErrFrame, c.MatchID, o.Number, len(o.Balls))
+		}
+	}
+	for _, ov := range append([]Overs{c.Score.Overs}, func() []Overs {
+		var out []Overs
+		for _, card := range c.Scorecard {
+			out = append(out, card.Overs)
+		}
+		return out
+	}()...) {
+		if ov.Overs >= maxOvers || ov.Balls > maxTickerLength {
+			return fmt.Errorf("%w: match %d: overs %s out of bounds", ErrFrame, c.MatchID, ov)
+		}
+	}
+	return nil
+}
+
 func (t *Tracker) cricket(c *Cricket) ([]event.Event, error) {
+	if err := checkCricket(c); err != nil {
+		return nil, err
+	}
 	// Parse every ticker first: a malformed token rejects the whole frame
 	// before any state changes.
 	toks := map[*OverTicker][]Token{}
