@@ -66,6 +66,7 @@ commands:
   simulate roanuz [flags] [FILE...]  serve a wire-exact Roanuz v5 simulator replaying matches
   simulate scorelytics [flags] [FILE...]  serve a wire-exact Scorelytics simulator (REST + WebSocket)
   simulate sportrix [flags] [FILE...]  serve a wire-exact Sportrix stream simulator (WebSocket)
+  simulate sportsgameodds [flags] [FILE...]  serve a wire-exact SportsGameOdds stream simulator (REST + Pusher)
   plugin install PATH       install a plugin binary (checksum and schema into plugins.lock)
   plugin list               list built-in and installed plugins
   plugin remove NAME        remove an installed plugin
