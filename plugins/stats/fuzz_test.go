@@ -72,8 +72,8 @@ func fuzzEvents(data []byte) []*pb.Event {
 }
 
 // FuzzStats feeds arbitrary event sequences to the stage: it must never
-// panic, must answer every well-formed event with itself and a scorecard,
-// and every innings must stay internally consistent.
+// panic, must answer every well-formed event with itself, a scorecard and a
+// situation, and every innings must stay internally consistent.
 func FuzzStats(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte("\x00\x01\x00\x00\x00\x00\x00\x00\x04\x01\x00\x00\x05\x00\x04\x00\x04\x01\x00\x00\x05\x01\x01\x03\x01\x01\x00\x00\x00\x00\x00\x00"))
@@ -89,8 +89,44 @@ func FuzzStats(f *testing.F) {
 				t.Fatalf("got %d outputs, want the event with a scorecard", len(outs))
 			}
 			checkConsistent(t, ev.GetScorecard())
+			checkSituation(t, ev.GetSituation())
 		}
 	})
+}
+
+// checkSituation asserts what holds of any situation: it is there, a
+// chase still needs runs and has a known pressure, windows nest, near
+// milestones are not reached yet.
+func checkSituation(t *testing.T, s *pb.Situation) {
+	t.Helper()
+	if s == nil {
+		t.Fatal("no situation")
+	}
+	if c := s.GetChase(); c != nil {
+		switch c.GetPressure() {
+		case "low", "moderate", "high", "extreme":
+		default:
+			t.Fatalf("chase pressure %q", c.GetPressure())
+		}
+		if c.GetRunsNeeded() <= 0 || c.GetWicketsLeft() < 0 || c.GetWicketsLeft() > 10 {
+			t.Fatalf("chase %v", c)
+		}
+	}
+	m := s.GetMomentum()
+	if m.GetLast3().GetOvers() > 3 || m.GetLast5().GetOvers() > 5 || m.GetLast3().GetRuns() > m.GetLast5().GetRuns() ||
+		m.GetLast3().GetWickets() > m.GetLast5().GetWickets() || m.GetDotStreak() > m.GetBallsSinceBoundary() {
+		t.Fatalf("momentum %v", m)
+	}
+	for _, n := range s.GetNear() {
+		if n.GetNeed() <= 0 || n.GetKind() == "" {
+			t.Fatalf("near milestone %v", n)
+		}
+	}
+	for _, r := range s.GetMilestones() {
+		if r.GetKind() == "" || r.GetNeed() != 0 {
+			t.Fatalf("milestone %v", r)
+		}
+	}
 }
 
 // checkConsistent asserts SOURCES.md's identities on every innings: batter
