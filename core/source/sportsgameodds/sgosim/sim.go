@@ -249,19 +249,25 @@ func (s *Simulator) step(ctx context.Context, id string, waiting map[string]time
 	}
 	note := []sgo.Notification{{EventID: id}}
 	reached := 0
+	malformed := f.MalformedEvery > 0 && n%f.MalformedEvery == 0
+	dup := f.DuplicateEvery > 0 && n%f.DuplicateEvery == 0
 	for _, ch := range chs {
-		if f.MalformedEvery > 0 && n%f.MalformedEvery == 0 {
+		if malformed {
 			s.ws.TriggerRaw(ctx, ch, []byte(`{"event":"data","channel":`))
 			s.ws.Trigger(ctx, ch, "data", map[string]string{"eventID": id}) // an object, not a list
-			s.count(func(st *Stats) { st.Malformed++ })
 		}
 		reached += s.ws.Trigger(ctx, ch, "data", note)
-		if f.DuplicateEvery > 0 && n%f.DuplicateEvery == 0 {
+		if dup {
 			s.ws.Trigger(ctx, ch, "data", note)
-			s.count(func(st *Stats) { st.Duplicates++ })
 		}
 	}
 	s.mu.Lock()
+	if malformed {
+		s.stats.Malformed++
+	}
+	if dup {
+		s.stats.Duplicates++
+	}
 	if reached > 0 {
 		s.stats.Notifications++
 		m.missed = false
@@ -456,3 +462,6 @@ func (s *Simulator) auth(w http.ResponseWriter, r *http.Request) {
 func (s *Simulator) String() string {
 	return fmt.Sprintf("sgosim: %d matches", len(s.order))
 }
+
+// Subscribers is how many connections are subscribed to channel.
+func (s *Simulator) Subscribers(channel string) int { return s.ws.Subscribers(channel) }
