@@ -13,7 +13,9 @@ import (
 //
 // Numbers: every number in digits (ASCII or Devanagari), and every English
 // number word from two to twelve, fifty and hundred and the ordinals second
-// to tenth, must appear in the facts, as digits or as the same word. Digits
+// to tenth (and the Hindi words for two to ten, fifty, hundred and the
+// ordinals second to fifth), must appear in the facts, as digits or as a
+// number word of the same value. Digits
 // glued to a letter in front ("T20") are part of a word, not numbers. The idiom "three
 // figures" (a hundred) is not a number.
 //
@@ -66,6 +68,10 @@ var numberWords = map[string]string{
 	"ten": "10", "eleven": "11", "twelve": "12", "fifty": "50", "hundred": "100",
 	"second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7", "eighth": "8",
 	"ninth": "9", "tenth": "10",
+	// Hindi
+	"दो": "2", "तीन": "3", "चार": "4", "पाँच": "5", "पांच": "5", "छह": "6", "छः": "6", "सात": "7", "आठ": "8", "नौ": "9",
+	"दस": "10", "पचास": "50", "सौ": "100", "दूसरा": "2", "दूसरी": "2", "तीसरा": "3", "तीसरी": "3", "चौथा": "4", "चौथी": "4",
+	"पाँचवाँ": "5", "पाँचवीं": "5",
 }
 
 // knownWords are the lower-case words that are never names at the start of
@@ -198,7 +204,11 @@ func newGround(factList []string, reference string) *ground {
 			continue
 		}
 		g.names[stripPossessive(t.text)] = true
-		g.lower[strings.ToLower(stripPossessive(t.text))] = true
+		lw := strings.ToLower(stripPossessive(t.text))
+		g.lower[lw] = true
+		if v, ok := numberWords[lw]; ok { // "second innings" grounds "2" and "दूसरी"
+			g.numbers[v] = true
+		}
 	}
 	return g
 }
@@ -224,7 +234,7 @@ func (g *ground) check(line string) string {
 		}
 		w := stripPossessive(t.text)
 		lw := strings.ToLower(w)
-		if v, ok := numberWords[lw]; ok && !g.numbers[v] && !g.lower[lw] {
+		if v, ok := numberWords[lw]; ok && !g.numbers[v] {
 			return reasonUngroundedNumber
 		}
 		first := []rune(w)[0]

@@ -55,6 +55,8 @@ func TestGroundingCheck(t *testing.T) {
 		{"Buttler's seventh four off Haris Rauf.", reasonUngroundedNumber},
 		{"Three boundaries in a row for Buttler.", reasonUngroundedNumber},
 		{"Haris Rauf की गेंद पर Buttler का चौका! England ४६/१", reasonUngroundedNumber},
+		{"Haris Rauf की गेंद पर Buttler के चार रन।", ""},
+		{"Buttler का सात गेंदों में तीसरा चौका।", reasonUngroundedNumber},
 		{"Buttler at a strike rate of 180.0.", reasonUngroundedNumber},
 	}
 	g := newGround(groundFacts, groundRef)

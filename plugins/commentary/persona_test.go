@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/ballcast/ballcast/plugins/sdk"
 	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
@@ -316,4 +317,28 @@ func TestGuardWord(t *testing.T) {
 			t.Errorf("guardWord(%q) = %q, want %q", pat, got, want)
 		}
 	}
+}
+
+// FuzzLocalize: the Hindi rewrites never panic, leave valid UTF-8 and no
+// placeholder behind, and keep a protected name that was in the line.
+func FuzzLocalize(f *testing.F) {
+	v, err := newVoice("hi", PersonaStandard)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("de Kock and Naveen-ul-Haq win by 3 runs", "de Kock")
+	f.Add("Trinidad and Tobago need 12 runs from 7 balls, caught and bowled", "Trinidad and Tobago")
+	f.Add("\uE000\uE100\uE000 and 1 runs", "a b")
+	f.Fuzz(func(t *testing.T, line, name string) {
+		out := v.localize(line, name)
+		if !utf8.ValidString(out) && utf8.ValidString(line) {
+			t.Fatalf("localize(%q) = %q: invalid UTF-8", line, out)
+		}
+		if strings.ContainsRune(out, 0xE000) && !strings.ContainsRune(line, 0xE000) && !strings.ContainsRune(name, 0xE000) {
+			t.Fatalf("localize(%q, %q) = %q: placeholder left", line, name, out)
+		}
+		if hasLowerWord(name) && !strings.ContainsAny(name, "\uE000") && strings.Contains(line, name) && !strings.Contains(out, name) {
+			t.Fatalf("localize(%q, %q) = %q: the name is gone", line, name, out)
+		}
+	})
 }
