@@ -63,6 +63,13 @@ func Implied(match string, ev *Event) []event.Event {
 	case event.StateLive, event.StateCompleted:
 		status(event.StateLive)
 	}
+	if note != "" && state == event.StateLive {
+		// A delay is a break in play; the first one of a match is
+		// reported (its ID carries no time, so a second delay dedups).
+		add("status/delayed", event.KindStatus, func(e *event.Event) {
+			e.Status = &event.Status{State: event.StateBreak, Note: note}
+		})
+	}
 	started, ended := set(ev.Status.Periods.Started), set(ev.Status.Periods.Ended)
 	innings := inningsOf(ev)
 	if len(innings) > 0 {
