@@ -12,6 +12,7 @@ import (
 
 	"github.com/ballcast/ballcast/plugins/sdk"
 	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
+	"github.com/ballcast/ballcast/plugins/sdk/sdktest"
 )
 
 // deltaLog collects the deltas a ProcessStream call emits, from any
@@ -181,5 +182,36 @@ func TestProcessStreamQuiet(t *testing.T) {
 		if got := log.texts(); len(got) != 0 {
 			t.Errorf("deltas %q, want none", got)
 		}
+	}
+}
+
+// Over the plugin protocol (the SDK's gRPC server, in memory): the deltas
+// reach the host while the model is still writing, before the batch's
+// result, which carries the finished line.
+func TestProcessStreamOverGRPC(t *testing.T) {
+	pieces := []string{"FOUR! ", "Buttler greets ", "Haris Rauf with a boundary."}
+	first := make(chan struct{})
+	f := newFakeLLM(t, sequence(held(first, pieces)))
+	client := sdktest.Start(t, New(), map[string]any{"llm": map[string]any{"base_url": f.srv.URL + "/v1", "stream": true, "timeout": "5s"}})
+	s := newSim(t, newTestStage(t), "m") // only its scorer is used
+	ev := ballEvent(s, "m/1.0.1.0")
+	var got []string
+	var once sync.Once
+	res, err := client.ProcessStreamFunc(context.Background(), []*pb.Event{ev}, func(d *pb.Delta) {
+		if d.GetEventId() != "m/1.0.1.0" || d.GetMatch() != "m" {
+			t.Errorf("delta %v, want event m/1.0.1.0 of match m", d)
+		}
+		got = append(got, d.GetText())
+		once.Do(func() { close(first) }) // only now does the server finish the reply
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.GetResults()[0].GetEvents()[0].GetCommentary()
+	if c.GetFallback() || c.GetText() != strings.Join(pieces, "") {
+		t.Fatalf("final commentary = %v, want the streamed line", c)
+	}
+	if strings.Join(got, "|") != strings.Join(pieces, "|") {
+		t.Errorf("deltas %q, want %q", got, pieces)
 	}
 }
