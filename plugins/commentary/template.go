@@ -621,10 +621,11 @@ func colourPart(base slots, nm *names, f *facts) (part, bool) {
 	if mo.dotStreak >= 6 && mo.dotStreak%3 == 0 && f.totalRuns() == 0 && !f.endOfOver { // an over's end has its summary
 		return newPart(base, "dot_streak").set("balls", strconv.Itoa(mo.dotStreak)), true
 	}
-	// The last three overs, after a big or a quiet over that makes them
-	// so, and not in a chase, whose line has the equation to give.
+	// The last three overs, every third over (so no two mentions share an
+	// over), after a big or a quiet over that makes them so, and not in a
+	// chase, whose line has the equation to give.
 	limited := f.phase.name == "powerplay" || f.phase.name == "middle" || f.phase.name == "death"
-	if o := f.overSum; o != nil && f.endOfOver && limited && mo.last3.overs == 3 && f.chase == nil {
+	if o := f.overSum; o != nil && f.endOfOver && limited && mo.last3.overs == 3 && o.number%3 == 0 && f.chase == nil {
 		switch {
 		case mo.last3.runs >= 33 && o.runs >= 12:
 			return newPart(base, "momentum_surge").set("runs", strconv.Itoa(mo.last3.runs)), true
