@@ -298,6 +298,11 @@ func (t *Tracker) deliveries(e *emitter, c *Cricket, n int, card *InningsCard, t
 	if prev != nil && !lost {
 		s, ns = strikerOf(prev)
 	}
+	legalNow := c.Score.Overs.LegalBalls(6)
+	if n != prevInnings(c) && card != nil {
+		legalNow = card.Overs.LegalBalls(6)
+	}
+	assigned := assignOuts(news, outs, single || wTokens == 1, card, legalNow)
 	for k, f := range news {
 		if f.over.Number != t.cur.over {
 			t.endOver(e)
@@ -322,16 +327,8 @@ func (t *Tracker) deliveries(e *emitter, c *Cricket, n int, card *InningsCard, t
 		if single {
 			t.refine(b, f.tok, prev, c, card)
 		}
-		if f.tok.Wicket && len(outs) > 0 {
-			take := 1
-			if single || wTokens == 1 {
-				take = len(outs)
-			}
-			for _, o := range outs[:take] {
-				b.Wickets = append(b.Wickets, event.Wicket{Kind: o.Out, PlayerOut: o.Name, Fielders: o.Fielders})
-			}
-			outs = outs[take:]
-			wTokens--
+		for _, o := range assigned[k] {
+			b.Wickets = append(b.Wickets, event.Wicket{Kind: o.Out, PlayerOut: o.Name, Fielders: o.Fielders})
 		}
 		if !single {
 			s, ns = rotate(b, s, ns, c, k+1 < len(news) && news[k+1].over != f.over || k+1 == len(news) && t.overDone(toks[f.over]) && f.idx == len(f.over.Balls)-1)
@@ -347,6 +344,70 @@ func (t *Tracker) deliveries(e *emitter, c *Cricket, n int, card *InningsCard, t
 	if lost && n == prevInnings(c) {
 		t.countGap(c.Score.Overs.LegalBalls(6))
 	}
+}
+
+// assignOuts gives the newly out batters to the deliveries with a wicket
+// token: all of them to the one such delivery when there is one (or when
+// the state before the delivery is known); else each team wicket to the
+// delivery after which the innings had bowled as many legal balls as its
+// fall of wicket records (counted back from legal, the innings' legal
+// balls now), and the rest (retirements) to the remaining wicket
+// deliveries, latest first. A dismissal no longer visible (a retired
+// batter back at the crease) cannot be recovered.
+func assignOuts(news []fresh, outs []BatterCard, together bool, card *InningsCard, legal int) map[int][]BatterCard {
+	got := map[int][]BatterCard{}
+	if len(outs) == 0 {
+		return got
+	}
+	var ws []int // indexes of wicket deliveries
+	for k, f := range news {
+		if f.tok.Wicket {
+			ws = append(ws, k)
+		}
+	}
+	if len(ws) == 0 {
+		return got
+	}
+	if together {
+		got[ws[0]] = outs
+		return got
+	}
+	after := make([]int, len(news)) // legal balls bowled after each delivery
+	for k := len(news) - 1; k >= 0; k-- {
+		after[k] = legal
+		if news[k].tok.Legal() {
+			legal--
+		}
+	}
+	var rest []BatterCard
+	for _, o := range outs {
+		k := -1
+		if card != nil {
+			for _, f := range card.FallOfWickets {
+				if f.Player != o.Name {
+					continue
+				}
+				for _, w := range ws {
+					if after[w] == f.Overs.LegalBalls(6) && len(got[w]) == 0 {
+						k = w
+						break
+					}
+				}
+			}
+		}
+		if k < 0 {
+			rest = append(rest, o)
+			continue
+		}
+		got[k] = append(got[k], o)
+	}
+	for i := len(ws) - 1; i >= 0 && len(rest) > 0; i-- {
+		if len(got[ws[i]]) == 0 {
+			got[ws[i]] = []BatterCard{rest[len(rest)-1]}
+			rest = rest[:len(rest)-1]
+		}
+	}
+	return got
 }
 
 // skipped reports whether moving the cursor to over may skip deliveries:

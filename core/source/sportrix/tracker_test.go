@@ -188,8 +188,14 @@ func compareRecovered(t *testing.T, got, want []event.Event) (balls, batters int
 		}
 		gb, wb := g.Ball, w.Ball
 		if gb.Key() != wb.Key() || gb.Legal != wb.Legal || gb.Runs() != wb.Runs() || gb.RunsBat != wb.RunsBat ||
-			len(gb.Wickets) != len(wb.Wickets) || gb.BattingTeam != wb.BattingTeam || gb.Bowler != wb.Bowler {
+			len(gb.Wickets) != len(wb.Wickets) && !missingRetired(gb.Wickets, wb.Wickets) ||
+			gb.BattingTeam != wb.BattingTeam || gb.Bowler != wb.Bowler {
 			t.Fatalf("ball %s differs:\n got %s\nwant %s", g.ID, js(gb), js(wb))
+		}
+		if missingRetired(gb.Wickets, wb.Wickets) {
+			// A retirement whose batter is back at the crease leaves no
+			// trace in a later snapshot: a known limit.
+			wb = &event.Ball{Wickets: wb.Wickets[:len(gb.Wickets)]}
 		}
 		for j := range gb.Wickets {
 			if gb.Wickets[j].PlayerOut != wb.Wickets[j].PlayerOut || gb.Wickets[j].Kind != wb.Wickets[j].Kind {
@@ -205,4 +211,75 @@ func compareRecovered(t *testing.T, got, want []event.Event) (balls, batters int
 		t.Fatalf("got %d events, want %d", len(got), len(want))
 	}
 	return balls, batters
+}
+
+// TestTrackerEdgeCases runs a hand-made Cricsheet match full of awkward
+// deliveries (wides and no-balls sharing a position, a no-ball four, an
+// all-run four, leg byes, a non-striker run out with two fielders, a
+// seven-ball over, retired hurt and the batter's return, penalty runs,
+// no-ball byes and leg byes, stumped, caught and bowled, a target) through
+// the snapshots in order, then with every window of one to three snapshots
+// missed: every event once, in order, the balls as the replay has them.
+func TestTrackerEdgeCases(t *testing.T) {
+	m, err := replay.Load("testdata/edge_cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := Generate(9, m.Events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := make([]Frame, len(data))
+	for i, d := range data {
+		if fr[i], err = ParseFrame([]byte(`{"op":"update","data":` + string(d) + `}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	feed := func(skipFrom, skipTo int) []event.Event {
+		tr := NewTracker(m.ID)
+		var got []event.Event
+		for i, f := range fr {
+			if i >= skipFrom && i < skipTo {
+				continue
+			}
+			evs, err := tr.Apply(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, evs...)
+		}
+		if tr.Gaps() != 0 {
+			t.Fatalf("skipping %d..%d: %d gaps", skipFrom, skipTo, tr.Gaps())
+		}
+		return got
+	}
+	got := feed(0, 0)
+	if len(got) != len(m.Events) {
+		t.Fatalf("got %d events, want %d", len(got), len(m.Events))
+	}
+	for i := range got {
+		if g, w := comparable(got[i]), comparable(m.Events[i]); !reflect.DeepEqual(g, w) {
+			t.Fatalf("event %d differs:\n got %s\nwant %s", i, js(g), js(w))
+		}
+	}
+	for n := 1; n <= 3; n++ {
+		for from := 1; from+n < len(fr); from++ {
+			t.Run(fmt.Sprintf("skip%d@%d", n, from), func(t *testing.T) {
+				compareRecovered(t, feed(from, from+n), m.Events)
+			})
+		}
+	}
+}
+
+// missingRetired reports whether got lacks only retirements of want.
+func missingRetired(got, want []event.Wicket) bool {
+	if len(got) >= len(want) {
+		return false
+	}
+	for _, w := range want[len(got):] {
+		if w.IsTeamWicket() {
+			return false
+		}
+	}
+	return true
 }
