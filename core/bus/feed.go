@@ -38,7 +38,7 @@ func (b *Bus) PublishFeed(ctx context.Context, ev event.Event) error {
 // only its own consumer.
 func (b *Bus) ConsumeFeed(ctx context.Context) (<-chan event.Event, error) {
 	f := &feedReader{b: b}
-	if err := f.open(ctx); err != nil {
+	if err := f.openRetrying(ctx); err != nil {
 		return nil, err
 	}
 	out := make(chan event.Event, feedBuffer)
@@ -132,6 +132,25 @@ func (f *feedReader) open(ctx context.Context) error {
 	f.it, f.cons, f.dseq = it, cfg.Name, 0
 	f.mu.Unlock()
 	return nil
+}
+
+// openRetrying is open, tried again under a new name while the cluster
+// does not answer, for up to provisionFor.
+func (f *feedReader) openRetrying(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, provisionFor)
+	defer cancel()
+	for {
+		err := f.open(ctx)
+		if err == nil || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		f.b.log.Warn().Err(err).Msg("feed consumer not created; trying again")
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(nextWait):
+		}
+	}
 }
 
 // replace drops the current consumer (deleting it in the background, best

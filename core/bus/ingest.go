@@ -143,7 +143,7 @@ func (b *Bus) ConsumeIngest(ctx context.Context) (<-chan Delivery, error) {
 		high:     make(map[string]uint64),
 		inflight: make(map[uint64]*ackState),
 	}
-	if err := c.open(ctx); err != nil {
+	if err := c.openRetrying(ctx); err != nil {
 		return nil, err
 	}
 	stop := context.AfterFunc(ctx, c.stop)
@@ -248,6 +248,25 @@ func (c *ingestLoop) open(ctx context.Context) error {
 	c.it = it
 	c.mu.Unlock()
 	return nil
+}
+
+// openRetrying is open, tried again while the cluster does not answer,
+// for up to provisionFor.
+func (c *ingestLoop) openRetrying(ctx context.Context) error {
+	octx, cancel := context.WithTimeout(ctx, provisionFor)
+	defer cancel()
+	for {
+		err := c.open(octx)
+		if err == nil || !transient(err) || octx.Err() != nil {
+			return err
+		}
+		c.log.Warn().Err(err).Msg("ingest consumer not created; trying again")
+		select {
+		case <-octx.Done():
+			return err
+		case <-time.After(nextWait):
+		}
+	}
 }
 
 func (c *ingestLoop) stop() {
