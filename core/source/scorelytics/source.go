@@ -429,8 +429,10 @@ func (s *Source) session(ctx context.Context, path string, trackers map[string]*
 	// The watchdog closes a connection silent for read_timeout.
 	var timedOut atomic.Bool
 	wctx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
+	watchDone := make(chan struct{})
+	defer func() { stopWatch(); <-watchDone }()
 	go func() {
+		defer close(watchDone)
 		t := time.NewTicker(max(s.cfg.ReadTimeout/4, time.Millisecond))
 		defer t.Stop()
 		for {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -224,18 +225,18 @@ func TestLiveEndpoint(t *testing.T) {
 // pings because the source answers them; a client that does not read is
 // closed after two unanswered pings.
 func TestPingsAnswered(t *testing.T) {
-	sim, url := startSim(t, scorelyticssim.Config{Interval: time.Hour, PingInterval: 50 * time.Millisecond},
+	sim, url := startSim(t, scorelyticssim.Config{Interval: time.Hour, PingInterval: 100 * time.Millisecond},
 		map[string][]event.Event{"m": bundled(t)})
 	src := newSource(t, "sk_test_"+t.Name(), scorelytics.Config{Matches: []string{"m"}, APIURL: url, ReadTimeout: time.Second})
 	ctx, cancel := context.WithCancel(t.Context())
 	out := make(chan event.Event, 64)
 	done := make(chan error, 1)
 	go func() { done <- src.Run(ctx, out) }()
-	waitFor(t, "10 pongs", func() bool { return sim.Stats().Pongs >= 10 })
+	waitFor(t, "6 pongs", func() bool { return sim.Stats().Pongs >= 6 })
 	cancel()
 	<-done
 	st, ss := src.Stats(), sim.Stats()
-	if ss.PingTimeouts != 0 || st.Connects != 1 || st.Pings < 10 || st.Timeouts != 0 {
+	if ss.PingTimeouts != 0 || st.Connects != 1 || st.Pings < 6 || st.Timeouts != 0 {
 		t.Fatalf("source %+v, simulator %+v: want one connection kept alive by answered pings", st, ss)
 	}
 
@@ -494,5 +495,40 @@ func TestResumeAfterRestart(t *testing.T) {
 				t.Fatalf("got %d events from %s, want %d from %s", len(got), got[0].ID, tc.want, all[len(all)-tc.want].ID)
 			}
 		})
+	}
+}
+
+// TestRunLeavesNoGoroutines: when Run returns, every goroutine it started
+// has ended, whether the matches finished or ctx was cancelled.
+func TestRunLeavesNoGoroutines(t *testing.T) {
+	_, url := startSim(t, scorelyticssim.Config{Interval: time.Millisecond, PingInterval: 5 * time.Millisecond,
+		Faults: scorelyticssim.Faults{DropEvery: 50 * time.Millisecond}}, map[string][]event.Event{"a": bundled(t), "b": bundled(t)})
+	key := "sk_test_" + t.Name()
+	if _, err := run(t, newSource(t, key, scorelytics.Config{Matches: []string{"a", "b"}, APIURL: url}), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	noSourceGoroutines(t)
+	// A match that never moves: Run ends only by cancellation.
+	sim, idle := startSim(t, scorelyticssim.Config{APIKey: key, Interval: time.Hour}, map[string][]event.Event{"a": bundled(t), "b": bundled(t)})
+	src := newSource(t, key, scorelytics.Config{Matches: []string{"a", "b"}, APIURL: idle, Endpoint: "live"})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, make(chan event.Event, 64)) }()
+	waitFor(t, "the live connection", func() bool { return sim.Conns() == 1 })
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run returned %v", err)
+	}
+	noSourceGoroutines(t)
+}
+
+func noSourceGoroutines(t *testing.T) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "scorelytics.(*Source)") {
+			t.Fatalf("goroutine left behind:\n%s", g)
+		}
 	}
 }
