@@ -391,7 +391,7 @@ func (s *Simulator) subscribe(ctx context.Context, c *client, id int64) {
 }
 
 // ping sends a protocol ping every PingInterval; a ping that gets no pong
-// within the interval drops the connection.
+// within the interval (at least 5 s) drops the connection.
 func (s *Simulator) ping(ctx context.Context, c *client) {
 	t := time.NewTicker(s.cfg.PingInterval)
 	defer t.Stop()
@@ -401,7 +401,7 @@ func (s *Simulator) ping(ctx context.Context, c *client) {
 			return
 		case <-t.C:
 		}
-		pctx, cancel := context.WithTimeout(ctx, s.cfg.PingInterval)
+		pctx, cancel := context.WithTimeout(ctx, max(s.cfg.PingInterval, 5*time.Second))
 		err := c.ws.Ping(pctx)
 		cancel()
 		if err != nil {
