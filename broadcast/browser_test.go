@@ -146,6 +146,13 @@ func TestBrowser(t *testing.T) {
 		drv.do(t, "screenshot", s.args)
 		t.Logf("screenshot: %s", shot)
 	}
+	// A provisional line whose event never comes (a later stage dropped
+	// it) goes once no delta came for a while (30 s; 3 s here).
+	drv.do(t, "eval", map[string]any{"expr": `window.ballcast.st.provisionalTTL = 3000`})
+	restarted.hub.PublishDelta(browserMatch, browserMatch+"/orphan", "Never finished")
+	drv.wait(t, provisional("Never finished"), 10*time.Second)
+	drv.wait(t, `document.querySelectorAll('#lines li.provisional').length === 0`, 10*time.Second)
+
 	if msgs := drv.pageErrors(); len(msgs) > 0 {
 		t.Fatalf("page errors: %q", msgs)
 	}

@@ -37,7 +37,10 @@ const st = {
   lines: new Map(),  // seq -> {seq, ball, text, badge, kind}
   balls: new Map(),  // seq -> {innings, over, runs, wickets, team}
   history: 'none',   // 'none' | 'loading' | 'done' | 'partial'
-  provisional: new Map(), // delta id -> text, until the event with that id arrives
+  provisional: new Map(), // delta id -> {text, timer}, until the event with that id arrives
+  // A provisional line whose event never comes (a later stage dropped it)
+  // goes after this long without a delta; a line takes seconds at most.
+  provisionalTTL: 30000,
   matches: [],
   renderQueued: false,
   resets: 0,         // resets taken (for tests and debugging)
@@ -144,8 +147,16 @@ function resetMatchState() {
   st.lastBall = null;
   st.lines.clear();
   st.balls.clear();
+  for (const p of st.provisional.values()) clearTimeout(p.timer);
   st.provisional.clear();
   st.history = 'none';
+}
+
+function dropProvisional(id) {
+  const p = st.provisional.get(id);
+  if (!p) return;
+  clearTimeout(p.timer);
+  st.provisional.delete(id);
 }
 
 // A ball as the charts need it.
@@ -165,7 +176,7 @@ function addEvent(f, live) {
   if (text) {
     st.lines.set(f.seq, { seq: f.seq, ball: d.ball ? ballLabel(d.ball) : '', text, badge: badgeOf(d.ball), kind: f.kind });
   }
-  if (f.id) st.provisional.delete(f.id);
+  if (f.id) dropProvisional(f.id);
   if (!live) return;
   if (d.info) st.info = d.info;
   if (d.scorecard) {
@@ -282,7 +293,11 @@ const client = new BallcastClient({
     // Streaming commentary: tokens of a line still being written. Shown as a
     // provisional line until the event with the same id replaces it.
     if (f.match !== st.match || !f.id || typeof f.text !== 'string') return;
-    st.provisional.set(f.id, (st.provisional.get(f.id) || '') + f.text);
+    const p = st.provisional.get(f.id) || { text: '', timer: 0 };
+    p.text += f.text;
+    clearTimeout(p.timer);
+    p.timer = setTimeout(() => { dropProvisional(f.id); scheduleRender(); }, st.provisionalTTL);
+    st.provisional.set(f.id, p);
     scheduleRender();
   },
   onStatus: (status, detail) => {
@@ -513,7 +528,7 @@ function renderLines() {
   const seqs = [...st.lines.keys()].sort((a, b) => b - a).slice(0, MAX_LINES);
   $('feed-empty').hidden = seqs.length > 0 || st.provisional.size > 0;
   // Streaming lines first: they are newer than anything applied.
-  for (const [id, text] of st.provisional) {
+  for (const [id, { text }] of st.provisional) {
     ol.append(el('li', { class: 'line provisional', 'data-id': id },
       el('span', { class: 'ball' }, '…'), el('span', { class: 'text' }, text)));
   }
