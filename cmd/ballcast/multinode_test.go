@@ -123,14 +123,14 @@ log: {format: json, level: debug}
 	if v, err := strconv.ParseUint(os.Getenv("BALLCAST_MULTINODE_KILL_AT"), 10, 64); err == nil {
 		killAt = v
 	}
-	waitFrames(t, b1.url, "1298179", killAt)
+	at := waitFrames(t, b1.url, "1298179", killAt)
 	victim := connectedNode(t, nodes, b1)
 	keepStreamInfo(t, out, "before-kill", nodes)
 	if err := victim.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	victim.killed = true
-	t.Logf("killed nats node %s after event %d at %s", victim.name, killAt, time.Now().UTC().Format(time.RFC3339Nano))
+	t.Logf("killed nats node %s after event %d of %d at %s", victim.name, at, len(want), time.Now().UTC().Format(time.RFC3339Nano))
 	wg.Wait()
 	keepStreamInfo(t, out, "after", nodes)
 	keepStreams(t, out, nodes)
@@ -442,8 +442,9 @@ func natsServerCommand(conf string) *exec.Cmd {
 	return cmd
 }
 
-// waitFrames polls a node's REST history until match has n events.
-func waitFrames(t *testing.T, base, match string, n uint64) {
+// waitFrames polls a node's REST history until match has n events and
+// returns how many it has then.
+func waitFrames(t *testing.T, base, match string, n uint64) uint64 {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
@@ -453,12 +454,13 @@ func waitFrames(t *testing.T, base, match string, n uint64) {
 			err = json.NewDecoder(resp.Body).Decode(&page)
 			resp.Body.Close()
 			if err == nil && resp.StatusCode == http.StatusOK && page.Seq >= n {
-				return
+				return page.Seq
 			}
 		}
 		time.Sleep(100 * time.Millisecond) // an HTTP poll against a deadline (and the node's connect rate limit)
 	}
 	t.Fatalf("%s never reached %d events", match, n)
+	return 0
 }
 
 type natsNode struct {
