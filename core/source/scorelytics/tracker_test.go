@@ -31,7 +31,7 @@ func devMatches(t testing.TB) []replay.Match {
 // probability drop and sent twice with probability dup; a resync request,
 // and every reconnect (after a dropped frame, with probability reconnect),
 // applies the snapshot of the steps published so far.
-func feed(t testing.TB, g *Generator, tr *Tracker, rng *rand.Rand, drop, dup, reconnect float64) []event.Event {
+func feed(t testing.TB, g *Generator, frames []Frame, tr *Tracker, rng *rand.Rand, drop, dup, reconnect float64) []event.Event {
 	t.Helper()
 	var out []event.Event
 	out = append(out, tr.ApplySnapshot(g.Snapshot(0, true))...)
@@ -47,11 +47,7 @@ func feed(t testing.TB, g *Generator, tr *Tracker, rng *rand.Rand, drop, dup, re
 			n = 2
 		}
 		for range n {
-			f, err := ParseFrame(g.Frame(i, true))
-			if err != nil {
-				t.Fatalf("step %d: %v", i, err)
-			}
-			evs, resync := tr.ApplyFrame(f)
+			evs, resync := tr.ApplyFrame(frames[i])
 			out = append(out, evs...)
 			if resync {
 				out = append(out, tr.ApplySnapshot(g.Snapshot(i+1, true))...)
@@ -90,17 +86,24 @@ func TestTrackerReproducesCricsheet(t *testing.T) {
 		{"lost deltas and reconnects", 0.2, 0.2, 0.5},
 	}
 	for _, m := range devMatches(t) {
+		g, err := NewGenerator("sl-"+m.ID, m.Events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every step through the wire format once; the cases share them.
+		frames := make([]Frame, g.Len())
+		for i := range frames {
+			if frames[i], err = ParseFrame(g.Frame(i, true)); err != nil {
+				t.Fatalf("%s step %d: %v", m.ID, i, err)
+			}
+		}
 		for i, tc := range cases {
 			if (i == 1 || i == 2) && m.ID != "1298179" {
 				continue // the combined last case covers them for every match
 			}
 			t.Run(m.ID+"/"+tc.name, func(t *testing.T) {
-				g, err := NewGenerator("sl-"+m.ID, m.Events)
-				if err != nil {
-					t.Fatal(err)
-				}
 				tr := NewTracker(m.ID)
-				got := feed(t, g, tr, rand.New(rand.NewPCG(1, uint64(len(m.Events)))), tc.drop, tc.dup, tc.reconnect)
+				got := feed(t, g, frames, tr, rand.New(rand.NewPCG(1, uint64(len(m.Events)))), tc.drop, tc.dup, tc.reconnect)
 				want := m.Events
 				gotNS := withoutScores(got)
 				for i := range min(len(gotNS), len(want)) {
