@@ -43,13 +43,25 @@ these those it it's its he he's she she's they they're his her their i we you ou
 yes no not nor never always still yet only even also too all both every each another other more most less some any
 big huge great brilliant superb lovely magnificent beautiful excellent fantastic stunning massive glorious terrific
 wonderful splendid classy clean crisp sweet smart good fine nice neat easy simple tidy tight solid quiet calm steady
-sharp super top bold brave cool clever crucial vital key important precious early late fast quick slow full short long
+sharp super top bold brave cool clever crucial vital key important precious early late fast quick slow full long
 gone bang boom crack shot delivery ball dot single runs run four six boundary maximum wicket wickets bowled caught
 stumped lbw drs review umpire appeal powerplay partnership century fifty hundred half-century target chase innings
 over overs maiden extras extra wide no-ball bye leg-bye pressure momentum milestone record score total lead deficit
 given taken dropped edged missed beaten out not-out finally meanwhile again back up down off on in at for from with
 into onto to of by as if after before while once twice plenty lots one two three five seven eight nine ten eleven twelve
-first second third fourth fifth sixth seventh eighth ninth tenth last next final opening new old hat-trick`)
+first second third fourth fifth sixth seventh eighth ninth tenth last next final opening new old hat-trick
+howzat shot shots sweetly beautifully superbly nicely cleverly gorgeous cracking unbelievable incredible remarkable
+extraordinary outstanding majestic sublime delightful elegant powerful crunching timed placed punched lofted smashed
+driven pulled cut swept flicked edged dispatched carved guided nudged tucked steered blocked defended beaten yorked
+massive monstrous colossal towering enormous deep square behind through past away inside outside nervous composed
+patient watchful careful aggressive positive fearless confident comfortable clinical ruthless relentless disciplined
+accurate probing hostile pace spin swing seam bounce length line wait look watch surely perhaps maybe certainly
+definitely absolutely simply already time moment game match contest battle duel job class quality power timing
+placement skill magic drama tension relief disaster trouble danger chance lucky unlucky sadly happily thankfully
+luckily importantly crucially interestingly remarkably amazingly incredibly brilliantly wonderfully magnificently
+gloriously easily comfortably cleanly crisply firmly softly gently delicately deftly neatly smartly calmly steadily
+patiently carefully confidently aggressively boldly bravely quickly slowly badly poorly excellent economical expensive
+costly tidy`)
 
 // anywhere are the words allowed with a capital anywhere in a line.
 var anywhere = wordSet(`i t20 t20i odi test drs lbw dls powerplay`)

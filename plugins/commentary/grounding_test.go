@@ -39,6 +39,8 @@ func TestGroundingCheck(t *testing.T) {
 		{"Buttler keeps the T20 chase alive.", ""},
 		{"Pakistan win by 21 runs under D/L.", ""},
 		{"Haris Rauf’s over goes for four.", ""},
+		{"Sweetly timed by Buttler, four off Haris Rauf.", ""},
+		{"Shot! Buttler dispatches Haris Rauf for four.", ""},
 		// An invented name.
 		{"Jos Buttler hits Haris Rauf for four.", reasonUngroundedName},
 		{"Buttler drives Haris Rauf past Shadab Khan for four.", reasonUngroundedName},
