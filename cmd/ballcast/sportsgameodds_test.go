@@ -154,3 +154,20 @@ func sgoStateIDs(match string, evs []event.Event) []string {
 	}
 	return out
 }
+
+// TestSportsGameOddsExampleValidates: examples/pipelines/sportsgameodds.yaml
+// needs its variables, and validates once they are set.
+func TestSportsGameOddsExampleValidates(t *testing.T) {
+	const file = "../../examples/pipelines/sportsgameodds.yaml"
+	t.Setenv("SPORTSGAMEODDS_API_KEY", "")
+	t.Setenv("SGO_EVENT_ID", "")
+	var out, errb syncBuffer
+	if err := run(t.Context(), []string{"validate", file}, &out, &errb); err == nil {
+		t.Fatal("sportsgameodds.yaml validated without SPORTSGAMEODDS_API_KEY and SGO_EVENT_ID")
+	}
+	t.Setenv("SPORTSGAMEODDS_API_KEY", "k")
+	t.Setenv("SGO_EVENT_ID", "1298179")
+	if err := run(t.Context(), []string{"validate", file}, &out, &errb); err != nil {
+		t.Fatalf("sportsgameodds.yaml does not validate with its variables set: %v\n%s", err, errb.String())
+	}
+}
