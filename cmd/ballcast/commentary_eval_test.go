@@ -296,3 +296,21 @@ func markdown(r evalReport) string {
 	}
 	return b.String()
 }
+
+// --llm-budget: once the match's tokens are spent, the lines are template
+// lines marked "budget", and the tokens stay within the budget.
+func TestCommentaryEvalBudget(t *testing.T) {
+	fake := newFakeChat()
+	srv := httptest.NewServer(fake)
+	t.Cleanup(func() { close(fake.release); srv.Close() })
+	const budget = 20000
+	rep := runEval(t, "--llm-base-url", srv.URL+"/v1", "--llm-timeout", "300ms", "--llm-budget", fmt.Sprint(budget), evalFile(t))
+	m := rep.Matches[0]
+	if m.Reasons["budget"] == 0 || m.Lines != m.Balls+5 {
+		t.Fatalf("reasons %v, %d lines for %d balls: want budget fallbacks and still a line for every ball", m.Reasons, m.Lines, m.Balls)
+	}
+	if m.Tokens > budget {
+		t.Errorf("%d tokens spent, budget %d", m.Tokens, budget)
+	}
+	t.Logf("budget %d: %d tokens, %d requests, %d budget fallbacks of %d lines", budget, m.Tokens, m.Requests, m.Reasons["budget"], m.Lines)
+}
