@@ -10,8 +10,9 @@ import (
 // event, e.g. the next words of a commentary line: Text is appended to the
 // earlier deltas of the same event, and the event's final output, when it
 // is published, replaces them all. Deltas are provisional and best effort:
-// they bypass the later stages and the durable feed, are not acknowledged,
-// and a retried batch may stream them again.
+// they bypass the later stages and the durable feed and are not
+// acknowledged. A retried batch streams its lines again; the runner passes
+// on only what goes beyond what the failed attempts showed.
 type Delta struct {
 	Match   string
 	EventID string // the input event's ID

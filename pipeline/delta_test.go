@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -12,12 +13,14 @@ import (
 	"github.com/ballcast/ballcast/pipeline"
 )
 
-// streamer streams "<id>:1 " and "<id>:2" per event, then tags it; its
-// first call fails after streaming when failFirst is set.
+// streamer streams calls[i] as event a's line in its i-th call (the last
+// entry for later calls) and fails its first fail calls after streaming;
+// then it tags the event.
 type streamer struct {
-	mu        sync.Mutex
-	calls     int
-	failFirst bool
+	mu    sync.Mutex
+	n     int
+	calls [][]string
+	fail  int
 }
 
 func (s *streamer) Process(ctx context.Context, batch []event.Event) ([]pipeline.Result, error) {
@@ -26,17 +29,19 @@ func (s *streamer) Process(ctx context.Context, batch []event.Event) ([]pipeline
 
 func (s *streamer) ProcessStream(_ context.Context, batch []event.Event, emit func(pipeline.Delta)) ([]pipeline.Result, error) {
 	s.mu.Lock()
-	s.calls++
-	fail := s.failFirst && s.calls == 1
+	i := s.n
+	s.n++
 	s.mu.Unlock()
+	pieces := s.calls[min(i, len(s.calls)-1)]
 	out := make([]pipeline.Result, len(batch))
-	for i, ev := range batch {
-		emit(pipeline.Delta{Match: ev.Match, EventID: ev.ID, Text: ev.ID + ":1 "})
-		emit(pipeline.Delta{Match: ev.Match, EventID: ev.ID, Text: ev.ID + ":2"})
+	for j, ev := range batch {
+		for _, p := range pieces {
+			emit(pipeline.Delta{Match: ev.Match, EventID: ev.ID, Text: p})
+		}
 		ev.Source += "s"
-		out[i].Events = []event.Event{ev}
+		out[j].Events = []event.Event{ev}
 	}
-	if fail {
+	if i < s.fail {
 		return nil, errors.New("crashed mid-stream")
 	}
 	return out, nil
@@ -65,20 +70,28 @@ func (j *journal) Publish(_ context.Context, ev event.Event) error {
 }
 
 func TestDeltasGoStraightToTheDeltaSink(t *testing.T) {
+	line := []string{"Full ", "and ", "driven."}
 	cases := []struct {
-		name      string
-		failFirst bool
-		want      []string
+		name  string
+		calls [][]string
+		fail  int
+		want  []string
 	}{
-		{"streamed", false, []string{"delta m a a:1 ", "delta m a a:2", "event a st"}},
-		// A retried batch streams again; the final event is published once.
-		{"retried", true, []string{"delta m a a:1 ", "delta m a a:2", "delta m a a:1 ", "delta m a a:2", "event a st"}},
+		{"streamed", [][]string{line}, 0, []string{"delta m a Full ", "delta m a and ", "delta m a driven.", "event a st"}},
+		// A retry streams the line again from its start: only what goes
+		// beyond what was shown is passed on.
+		{"retried mid-line", [][]string{line[:1], line}, 1, []string{"delta m a Full ", "delta m a and ", "delta m a driven.", "event a st"}},
+		{"retried whole line", [][]string{line}, 2, []string{"delta m a Full ", "delta m a and ", "delta m a driven.", "event a st"}},
+		{"retry in other pieces", [][]string{line[:2], {"Full and dri", "ven."}}, 1, []string{"delta m a Full ", "delta m a and ", "delta m a dri", "delta m a ven.", "event a st"}},
+		// A retry that says something else shows nothing more: the
+		// final line replaces what was shown.
+		{"retry differs", [][]string{line[:2], {"Short ", "of a length."}}, 1, []string{"delta m a Full ", "delta m a and ", "event a st"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			j := &journal{}
 			specs := []pipeline.Spec{
-				{Name: "commentary", Stage: &streamer{failFirst: tc.failFirst}, Retries: 1},
+				{Name: "commentary", Stage: &streamer{calls: tc.calls, fail: tc.fail}, Retries: 2},
 				// A later stage sees the final event only, never a delta.
 				{Name: "tag", Stage: tag("t")},
 			}
@@ -90,13 +103,8 @@ func TestDeltasGoStraightToTheDeltaSink(t *testing.T) {
 			if err := r.Run(t.Context(), in); err != nil {
 				t.Fatal(err)
 			}
-			if len(j.log) != len(tc.want) {
+			if !slices.Equal(j.log, tc.want) {
 				t.Fatalf("got %q, want %q", j.log, tc.want)
-			}
-			for i := range tc.want {
-				if j.log[i] != tc.want[i] {
-					t.Fatalf("got %q, want %q", j.log, tc.want)
-				}
 			}
 			if n := r.Stats()[0].Deltas.Load(); n != int64(len(tc.want)-1) {
 				t.Fatalf("stage counted %d deltas, want %d", n, len(tc.want)-1)
@@ -107,7 +115,7 @@ func TestDeltasGoStraightToTheDeltaSink(t *testing.T) {
 
 func TestNoDeltaSinkMeansProcess(t *testing.T) {
 	j := &journal{}
-	r := pipeline.NewRunner([]pipeline.Spec{{Name: "commentary", Stage: &streamer{}}}, j, zerolog.Nop())
+	r := pipeline.NewRunner([]pipeline.Spec{{Name: "commentary", Stage: &streamer{calls: [][]string{{"x"}}}}}, j, zerolog.Nop())
 	in := make(chan event.Event, 1)
 	in <- event.Event{ID: "a", Match: "m", Seq: 1, Kind: event.KindBall}
 	close(in)

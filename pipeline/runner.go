@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -293,7 +294,8 @@ func (r *Runner) stage(ctx context.Context, log zerolog.Logger, idx int, spec Sp
 // outs[i] are the events made of batch[i]; none when it was dropped.
 func (r *Runner) process(ctx context.Context, log zerolog.Logger, spec Spec, st *StageStats, batch []event.Event) (outs [][]event.Event, err error) {
 	outs = make([][]event.Event, len(batch))
-	results, err := r.call(ctx, log, spec, st, batch)
+	lines := newShownLines()
+	results, err := r.call(ctx, log, spec, st, batch, lines)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -318,7 +320,7 @@ func (r *Runner) process(ctx context.Context, log zerolog.Logger, spec Spec, st 
 	for i, res := range results {
 		if res.Err != nil {
 			st.Failures.Add(1)
-			res = r.retryOne(ctx, log, spec, st, batch[i], res)
+			res = r.retryOne(ctx, log, spec, st, batch[i], res, lines)
 			if res.Err != nil {
 				if ctx.Err() != nil {
 					return nil, ctx.Err()
@@ -350,14 +352,15 @@ func (r *Runner) process(ctx context.Context, log zerolog.Logger, spec Spec, st 
 // call sends a batch, retrying whole-batch failures (a crashed or hung
 // plugin is restarted by its host) up to spec.Retries times, or for as
 // long as ctx allows under on_error: retry.
-func (r *Runner) call(ctx context.Context, log zerolog.Logger, spec Spec, st *StageStats, batch []event.Event) ([]Result, error) {
+// lines is what the batch's deltas have shown so far, across attempts.
+func (r *Runner) call(ctx context.Context, log zerolog.Logger, spec Spec, st *StageStats, batch []event.Event, lines *shownLines) ([]Result, error) {
 	for attempt := 0; ; attempt++ {
 		cctx, cancel := ctx, context.CancelFunc(func() {})
 		if spec.Timeout > 0 {
 			cctx, cancel = context.WithTimeout(ctx, spec.Timeout)
 		}
 		start := time.Now()
-		res, err := r.invoke(cctx, spec, st, batch)
+		res, err := r.invoke(cctx, spec, st, batch, lines)
 		cancel()
 		if r.obs != nil {
 			r.obs.StageCall(spec.Name, len(batch), time.Since(start), err)
@@ -388,23 +391,84 @@ func (r *Runner) call(ctx context.Context, log zerolog.Logger, spec Spec, st *St
 
 // invoke calls the stage once: through ProcessStream, with its deltas
 // going straight to the DeltaSink, when it streams and there is a sink.
-func (r *Runner) invoke(ctx context.Context, spec Spec, st *StageStats, batch []event.Event) ([]Result, error) {
+func (r *Runner) invoke(ctx context.Context, spec Spec, st *StageStats, batch []event.Event, lines *shownLines) ([]Result, error) {
 	ss, ok := spec.Stage.(StreamStage)
 	if !ok || r.deltas == nil {
 		return spec.Stage.Process(ctx, batch)
 	}
+	lines.restart()
 	return ss.ProcessStream(ctx, batch, func(d Delta) {
+		text, ok := lines.next(d.EventID, d.Text)
+		if !ok {
+			return
+		}
 		st.Deltas.Add(1)
-		r.deltas.PublishDelta(d.Match, d.EventID, d.Text)
+		r.deltas.PublishDelta(d.Match, d.EventID, text)
 	})
 }
 
-func (r *Runner) retryOne(ctx context.Context, log zerolog.Logger, spec Spec, st *StageStats, ev event.Event, res Result) Result {
+// shownLines keeps a retried batch's provisional lines from growing twice.
+// A retry streams each line again from its start; while it repeats what
+// the failed attempts already showed nothing is passed on, and once it
+// goes beyond, only the new part is. A retry that says something else
+// (a model is not deterministic) passes nothing more for that event: its
+// line stays as shown until the final event replaces it. Deltas append,
+// so there is no way to take text back.
+type shownLines struct {
+	mu    sync.Mutex
+	lines map[string]*shownLine
+}
+
+type shownLine struct {
+	shown  string // what reached the DeltaSink, over all attempts
+	now    string // what this attempt has streamed
+	differ bool   // this attempt said something else
+}
+
+func newShownLines() *shownLines { return &shownLines{lines: map[string]*shownLine{}} }
+
+// restart marks the start of an attempt.
+func (s *shownLines) restart() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.lines {
+		l.now, l.differ = "", false
+	}
+}
+
+// next records a delta of the current attempt and returns the text to pass
+// on, if any.
+func (s *shownLines) next(id, text string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.lines[id]
+	if l == nil {
+		l = &shownLine{}
+		s.lines[id] = l
+	}
+	if l.differ {
+		return "", false
+	}
+	l.now += text
+	switch {
+	case len(l.now) <= len(l.shown):
+		l.differ = !strings.HasPrefix(l.shown, l.now)
+		return "", false
+	case !strings.HasPrefix(l.now, l.shown):
+		l.differ = true
+		return "", false
+	}
+	out := l.now[len(l.shown):]
+	l.shown = l.now
+	return out, true
+}
+
+func (r *Runner) retryOne(ctx context.Context, log zerolog.Logger, spec Spec, st *StageStats, ev event.Event, res Result, lines *shownLines) Result {
 	for attempt := 0; attempt < spec.Retries; attempt++ {
 		if err := sleep(ctx, retryDelay(attempt)); err != nil {
 			return Result{Err: err}
 		}
-		one, err := r.call(ctx, log, Spec{Name: spec.Name, Stage: spec.Stage, Timeout: spec.Timeout, OnError: OnErrorFail, Retries: spec.Retries}, st, []event.Event{ev})
+		one, err := r.call(ctx, log, Spec{Name: spec.Name, Stage: spec.Stage, Timeout: spec.Timeout, OnError: OnErrorFail, Retries: spec.Retries}, st, []event.Event{ev}, lines)
 		if err != nil {
 			return Result{Err: err}
 		}
