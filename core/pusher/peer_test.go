@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -338,10 +339,37 @@ func sharedSoketi(t testing.TB) *soketi {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if code == 0 {
+		if leaks := leakedGoroutines(3 * time.Second); leaks != "" {
+			fmt.Fprintf(os.Stderr, "pusher: goroutines leaked after all tests:\n%s\n", leaks)
+			code = 1
+		}
+	}
 	shared.Lock()
 	if shared.p != nil {
 		shared.p.Kill()
 	}
 	shared.Unlock()
 	os.Exit(code)
+}
+
+// leakedGoroutines waits up to limit for goroutines running this package's
+// client or server code, or coder/websocket, to end, and returns the
+// stacks of those that remain.
+func leakedGoroutines(limit time.Duration) string {
+	deadline := time.Now().Add(limit)
+	for {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		var out []string
+		for i, g := range strings.Split(string(buf), "\n\n") {
+			if i > 0 && (strings.Contains(g, "core/pusher.(*") || strings.Contains(g, "coder/websocket")) {
+				out = append(out, g)
+			}
+		}
+		if len(out) == 0 || time.Now().After(deadline) {
+			return strings.Join(out, "\n\n")
+		}
+		time.Sleep(20 * time.Millisecond) // polling the goroutine list; nothing to wait on
+	}
 }
