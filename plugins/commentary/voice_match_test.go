@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/event/eventpb"
 	"github.com/ballcast/ballcast/core/source/replay"
@@ -32,24 +34,40 @@ func TestVoicesWholeMatches(t *testing.T) {
 		if id == sampleMatch {
 			runs = append(runs, run{"analyst", "en"}, run{"excitable", "en"}, run{"analyst", "hi"}, run{"excitable", "hi"}, run{"minimalist", "hi"})
 		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, err := replay.Parse(id, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scored := score(t, evs) // once for all the runs
 		for _, r := range runs {
 			t.Run(fmt.Sprintf("%s/%s/%s", id, r.lang, r.persona), func(t *testing.T) {
-				data, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				evs, err := replay.Parse(id, data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkVoice(t, evs, r.persona, r.lang)
+				checkVoice(t, evs, scored, r.persona, r.lang)
 			})
 		}
 	}
 }
 
-func checkVoice(t *testing.T, evs []event.Event, persona, lang string) {
+// score runs evs through the stats stage.
+func score(t *testing.T, evs []event.Event) []*pb.Event {
 	st := stats.New()
+	out := make([]*pb.Event, len(evs))
+	for i := range evs {
+		p := eventpb.ToProto(&evs[i])
+		p.Seq = uint64(i + 1)
+		res, err := st.Process(context.Background(), p)
+		if err != nil || len(res) != 1 {
+			t.Fatalf("stats: %v", err)
+		}
+		out[i] = res[0]
+	}
+	return out
+}
+
+func checkVoice(t *testing.T, evs []event.Event, scored []*pb.Event, persona, lang string) {
 	c := commentary.New()
 	cfg := fmt.Sprintf(`{"persona":%q,"language":%q,"check_templates":true,"llm":{"enabled":false}}`, persona, lang)
 	if err := c.Configure(context.Background(), sdk.NewConfig("commentary", []byte(cfg))); err != nil {
@@ -73,13 +91,7 @@ func checkVoice(t *testing.T, evs []event.Event, persona, lang string) {
 	used := map[string]string{}
 	innings, balls, lines, quiet := 0, 0, 0, 0
 	for i := range evs {
-		p := eventpb.ToProto(&evs[i])
-		p.Seq = uint64(i + 1)
-		outs, err := st.Process(context.Background(), p)
-		if err != nil || len(outs) != 1 {
-			t.Fatalf("stats: %v", err)
-		}
-		res, errs := c.ProcessBatch(context.Background(), []*pb.Event{outs[0]})
+		res, errs := c.ProcessBatch(context.Background(), []*pb.Event{proto.Clone(scored[i]).(*pb.Event)})
 		if errs != nil && errs[0] != nil {
 			t.Fatal(errs[0])
 		}
