@@ -70,8 +70,8 @@ func ParseFrame(b []byte) (Frame, error) {
 		if len(d) == 0 || d[0] != '{' {
 			return Frame{}, fmt.Errorf("%w: %s frame without a data object", ErrFrame, r.Op)
 		}
-		var rt routing
-		if err := json.Unmarshal(d, &rt); err != nil {
+		rt, err := route(d)
+		if err != nil {
 			return Frame{}, fmt.Errorf("%w: %s data: %v", ErrFrame, r.Op, err)
 		}
 		if rt.MatchID == nil || *rt.MatchID <= 0 {
@@ -100,6 +100,36 @@ func ParseFrame(b []byte) (Frame, error) {
 		return Frame{}, fmt.Errorf("%w: unknown op %q", ErrFrame, r.Op)
 	}
 	return f, nil
+}
+
+// route reads match_id and sport from a data object, stopping as soon as
+// both are known (they lead the object in practice, so a large snapshot is
+// not decoded twice).
+func route(d []byte) (routing, error) {
+	var rt routing
+	dec := json.NewDecoder(bytes.NewReader(d))
+	if _, err := dec.Token(); err != nil { // '{', checked by the caller
+		return rt, err
+	}
+	for dec.More() && (rt.MatchID == nil || rt.Sport == "") {
+		tok, err := dec.Token()
+		if err != nil {
+			return rt, err
+		}
+		switch tok {
+		case "match_id":
+			err = dec.Decode(&rt.MatchID)
+		case "sport":
+			err = dec.Decode(&rt.Sport)
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return rt, err
+		}
+	}
+	return rt, nil
 }
 
 // jsonInt is an integer that may arrive as a JSON number or a numeric

@@ -20,6 +20,8 @@ func TestParseFrame(t *testing.T) {
 			want: Frame{Op: OpSnapshot, MatchID: 41282, Sport: "soccer"}},
 		{name: "update with string id", in: `{"op":"update","data":{"match_id":"7","sport":"cricket"}}`,
 			want: Frame{Op: OpUpdate, MatchID: 7, Sport: "cricket"}},
+		{name: "routing fields last", in: `{"op":"update","data":{"score":{"home":1},"events":[{"a":[1]}],"sport":"soccer","match_id":5}}`,
+			want: Frame{Op: OpUpdate, MatchID: 5, Sport: "soccer"}},
 		{name: "documented error", in: `{"op": "error", "error": "match not live or not found"}`,
 			want: Frame{Op: OpError, Error: "match not live or not found"}},
 		{name: "error naming its match", in: `{"op":"error","match_id":9,"error":"x"}`,
