@@ -765,9 +765,11 @@ func (*StreamMessage_Result) isStreamMessage_Msg() {}
 type Delta struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The ID of the input event the text belongs to.
-	EventId       string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	Match         string `protobuf:"bytes,2,opt,name=match,proto3" json:"match,omitempty"`
-	Text          string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Match   string `protobuf:"bytes,2,opt,name=match,proto3" json:"match,omitempty"`
+	Text    string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// The id of the batch being processed (StreamDeltas; 0 on ProcessStream).
+	BatchId       uint64 `protobuf:"varint,4,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -821,6 +823,13 @@ func (x *Delta) GetText() string {
 		return x.Text
 	}
 	return ""
+}
+
+func (x *Delta) GetBatchId() uint64 {
+	if x != nil {
+		return x.BatchId
+	}
+	return 0
 }
 
 type Event struct {
@@ -3631,11 +3640,12 @@ const file_stage_proto_rawDesc = "" +
 	"\rStreamMessage\x120\n" +
 	"\x05delta\x18\x01 \x01(\v2\x18.ballcast.stage.v1.DeltaH\x00R\x05delta\x128\n" +
 	"\x06result\x18\x02 \x01(\v2\x1e.ballcast.stage.v1.BatchResultH\x00R\x06resultB\x05\n" +
-	"\x03msg\"L\n" +
+	"\x03msg\"g\n" +
 	"\x05Delta\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x14\n" +
 	"\x05match\x18\x02 \x01(\tR\x05match\x12\x12\n" +
-	"\x04text\x18\x03 \x01(\tR\x04text\"\xd7\x05\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\x12\x19\n" +
+	"\bbatch_id\x18\x04 \x01(\x04R\abatchId\"\xd7\x05\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05match\x18\x02 \x01(\tR\x05match\x12\x10\n" +
@@ -3917,13 +3927,14 @@ const file_stage_proto_rawDesc = "" +
 	"\x06winner\x18\x01 \x01(\tR\x06winner\x12\x0e\n" +
 	"\x02by\x18\x02 \x01(\tR\x02by\x12\x16\n" +
 	"\x06margin\x18\x03 \x01(\x05R\x06margin\x12\x12\n" +
-	"\x04text\x18\x04 \x01(\tR\x04text2\x8b\x03\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text2\xdb\x03\n" +
 	"\x05Stage\x12N\n" +
 	"\bDescribe\x12\".ballcast.stage.v1.DescribeRequest\x1a\x1e.ballcast.stage.v1.Description\x12V\n" +
 	"\tConfigure\x12#.ballcast.stage.v1.ConfigureRequest\x1a$.ballcast.stage.v1.ConfigureResponse\x12C\n" +
 	"\aProcess\x12\x18.ballcast.stage.v1.Batch\x1a\x1e.ballcast.stage.v1.BatchResult\x12F\n" +
 	"\x06Stream\x12\x18.ballcast.stage.v1.Batch\x1a\x1e.ballcast.stage.v1.BatchResult(\x010\x01\x12M\n" +
-	"\rProcessStream\x12\x18.ballcast.stage.v1.Batch\x1a .ballcast.stage.v1.StreamMessage0\x012\xe7\x01\n" +
+	"\rProcessStream\x12\x18.ballcast.stage.v1.Batch\x1a .ballcast.stage.v1.StreamMessage0\x01\x12N\n" +
+	"\fStreamDeltas\x12\x18.ballcast.stage.v1.Batch\x1a .ballcast.stage.v1.StreamMessage(\x010\x012\xe7\x01\n" +
 	"\n" +
 	"StateStore\x12D\n" +
 	"\x03Get\x12\x1d.ballcast.stage.v1.GetRequest\x1a\x1e.ballcast.stage.v1.GetResponse\x12D\n" +
@@ -4039,19 +4050,21 @@ var file_stage_proto_depIdxs = []int32{
 	10, // 44: ballcast.stage.v1.Stage.Process:input_type -> ballcast.stage.v1.Batch
 	10, // 45: ballcast.stage.v1.Stage.Stream:input_type -> ballcast.stage.v1.Batch
 	10, // 46: ballcast.stage.v1.Stage.ProcessStream:input_type -> ballcast.stage.v1.Batch
-	0,  // 47: ballcast.stage.v1.StateStore.Get:input_type -> ballcast.stage.v1.GetRequest
-	2,  // 48: ballcast.stage.v1.StateStore.Put:input_type -> ballcast.stage.v1.PutRequest
-	4,  // 49: ballcast.stage.v1.StateStore.Delete:input_type -> ballcast.stage.v1.DeleteRequest
-	7,  // 50: ballcast.stage.v1.Stage.Describe:output_type -> ballcast.stage.v1.Description
-	9,  // 51: ballcast.stage.v1.Stage.Configure:output_type -> ballcast.stage.v1.ConfigureResponse
-	12, // 52: ballcast.stage.v1.Stage.Process:output_type -> ballcast.stage.v1.BatchResult
-	12, // 53: ballcast.stage.v1.Stage.Stream:output_type -> ballcast.stage.v1.BatchResult
-	13, // 54: ballcast.stage.v1.Stage.ProcessStream:output_type -> ballcast.stage.v1.StreamMessage
-	1,  // 55: ballcast.stage.v1.StateStore.Get:output_type -> ballcast.stage.v1.GetResponse
-	3,  // 56: ballcast.stage.v1.StateStore.Put:output_type -> ballcast.stage.v1.PutResponse
-	5,  // 57: ballcast.stage.v1.StateStore.Delete:output_type -> ballcast.stage.v1.DeleteResponse
-	50, // [50:58] is the sub-list for method output_type
-	42, // [42:50] is the sub-list for method input_type
+	10, // 47: ballcast.stage.v1.Stage.StreamDeltas:input_type -> ballcast.stage.v1.Batch
+	0,  // 48: ballcast.stage.v1.StateStore.Get:input_type -> ballcast.stage.v1.GetRequest
+	2,  // 49: ballcast.stage.v1.StateStore.Put:input_type -> ballcast.stage.v1.PutRequest
+	4,  // 50: ballcast.stage.v1.StateStore.Delete:input_type -> ballcast.stage.v1.DeleteRequest
+	7,  // 51: ballcast.stage.v1.Stage.Describe:output_type -> ballcast.stage.v1.Description
+	9,  // 52: ballcast.stage.v1.Stage.Configure:output_type -> ballcast.stage.v1.ConfigureResponse
+	12, // 53: ballcast.stage.v1.Stage.Process:output_type -> ballcast.stage.v1.BatchResult
+	12, // 54: ballcast.stage.v1.Stage.Stream:output_type -> ballcast.stage.v1.BatchResult
+	13, // 55: ballcast.stage.v1.Stage.ProcessStream:output_type -> ballcast.stage.v1.StreamMessage
+	13, // 56: ballcast.stage.v1.Stage.StreamDeltas:output_type -> ballcast.stage.v1.StreamMessage
+	1,  // 57: ballcast.stage.v1.StateStore.Get:output_type -> ballcast.stage.v1.GetResponse
+	3,  // 58: ballcast.stage.v1.StateStore.Put:output_type -> ballcast.stage.v1.PutResponse
+	5,  // 59: ballcast.stage.v1.StateStore.Delete:output_type -> ballcast.stage.v1.DeleteResponse
+	51, // [51:60] is the sub-list for method output_type
+	42, // [42:51] is the sub-list for method input_type
 	42, // [42:42] is the sub-list for extension type_name
 	42, // [42:42] is the sub-list for extension extendee
 	0,  // [0:42] is the sub-list for field type_name

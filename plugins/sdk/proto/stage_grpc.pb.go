@@ -31,6 +31,7 @@ const (
 	Stage_Process_FullMethodName       = "/ballcast.stage.v1.Stage/Process"
 	Stage_Stream_FullMethodName        = "/ballcast.stage.v1.Stage/Stream"
 	Stage_ProcessStream_FullMethodName = "/ballcast.stage.v1.Stage/ProcessStream"
+	Stage_StreamDeltas_FullMethodName  = "/ballcast.stage.v1.Stage/StreamDeltas"
 )
 
 // StageClient is the client API for Stage service.
@@ -48,6 +49,10 @@ type StageClient interface {
 	// output (Description.capabilities holds "stream"): any number of
 	// deltas, then exactly one result, which ends the call.
 	ProcessStream(ctx context.Context, in *Batch, opts ...grpc.CallOption) (grpc.ServerStreamingClient[StreamMessage], error)
+	// StreamDeltas is Stream for a plugin that streams: one long-lived
+	// stream per process, batches handled in order; for each, any number of
+	// deltas (with its id as batch_id), then its result.
+	StreamDeltas(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Batch, StreamMessage], error)
 }
 
 type stageClient struct {
@@ -120,6 +125,19 @@ func (c *stageClient) ProcessStream(ctx context.Context, in *Batch, opts ...grpc
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Stage_ProcessStreamClient = grpc.ServerStreamingClient[StreamMessage]
 
+func (c *stageClient) StreamDeltas(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Batch, StreamMessage], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Stage_ServiceDesc.Streams[2], Stage_StreamDeltas_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[Batch, StreamMessage]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Stage_StreamDeltasClient = grpc.BidiStreamingClient[Batch, StreamMessage]
+
 // StageServer is the server API for Stage service.
 // All implementations must embed UnimplementedStageServer
 // for forward compatibility.
@@ -135,6 +153,10 @@ type StageServer interface {
 	// output (Description.capabilities holds "stream"): any number of
 	// deltas, then exactly one result, which ends the call.
 	ProcessStream(*Batch, grpc.ServerStreamingServer[StreamMessage]) error
+	// StreamDeltas is Stream for a plugin that streams: one long-lived
+	// stream per process, batches handled in order; for each, any number of
+	// deltas (with its id as batch_id), then its result.
+	StreamDeltas(grpc.BidiStreamingServer[Batch, StreamMessage]) error
 	mustEmbedUnimplementedStageServer()
 }
 
@@ -159,6 +181,9 @@ func (UnimplementedStageServer) Stream(grpc.BidiStreamingServer[Batch, BatchResu
 }
 func (UnimplementedStageServer) ProcessStream(*Batch, grpc.ServerStreamingServer[StreamMessage]) error {
 	return status.Error(codes.Unimplemented, "method ProcessStream not implemented")
+}
+func (UnimplementedStageServer) StreamDeltas(grpc.BidiStreamingServer[Batch, StreamMessage]) error {
+	return status.Error(codes.Unimplemented, "method StreamDeltas not implemented")
 }
 func (UnimplementedStageServer) mustEmbedUnimplementedStageServer() {}
 func (UnimplementedStageServer) testEmbeddedByValue()               {}
@@ -253,6 +278,13 @@ func _Stage_ProcessStream_Handler(srv interface{}, stream grpc.ServerStream) err
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Stage_ProcessStreamServer = grpc.ServerStreamingServer[StreamMessage]
 
+func _Stage_StreamDeltas_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(StageServer).StreamDeltas(&grpc.GenericServerStream[Batch, StreamMessage]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Stage_StreamDeltasServer = grpc.BidiStreamingServer[Batch, StreamMessage]
+
 // Stage_ServiceDesc is the grpc.ServiceDesc for Stage service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -284,6 +316,12 @@ var Stage_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "ProcessStream",
 			Handler:       _Stage_ProcessStream_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "StreamDeltas",
+			Handler:       _Stage_StreamDeltas_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "stage.proto",
