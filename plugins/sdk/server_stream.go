@@ -1,6 +1,9 @@
 package sdk
 
 import (
+	"context"
+	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 
@@ -25,18 +28,50 @@ const MaxPendingDeltas = 256
 func (s *Server) ProcessStream(b *pb.Batch, stream pb.Stage_ProcessStreamServer) error {
 	ss, ok := s.stage.(StreamStage)
 	if !ok {
-		return status.Error(codes.Unimplemented, "sdk: this stage does not stream (no ProcessStream)")
+		return errNoStream
+	}
+	return s.processStream(stream.Context(), ss, b, stream.Send)
+}
+
+// StreamDeltas implements pb.StageServer for a StreamStage: Stream, with
+// each batch answered by its deltas (tagged with its id) and then its
+// result, on the one long-lived stream. Batches are handled in arrival
+// order.
+func (s *Server) StreamDeltas(stream pb.Stage_StreamDeltasServer) error {
+	ss, ok := s.stage.(StreamStage)
+	if !ok {
+		return errNoStream
 	}
 	ctx := stream.Context()
-	q := newDeltaQueue(b.GetEvents(), MaxPendingDeltas, &s.droppedDeltas)
+	for {
+		b, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.processStream(ctx, ss, b, stream.Send); err != nil {
+			return err
+		}
+	}
+}
+
+var errNoStream = status.Error(codes.Unimplemented, "sdk: this stage does not stream (no ProcessStream)")
+
+// processStream runs one batch through the stage, sending its deltas as
+// they come and then its result. send is called from one goroutine at a
+// time.
+func (s *Server) processStream(ctx context.Context, ss StreamStage, b *pb.Batch, send func(*pb.StreamMessage) error) error {
+	q := newDeltaQueue(b, MaxPendingDeltas, &s.droppedDeltas)
 	sent := make(chan error, 1)
-	go func() { sent <- q.send(stream) }()
+	go func() { sent <- q.send(send) }()
 	res := s.run(b, func() ([][]*Event, []error) { return ss.ProcessStream(ctx, b.GetEvents(), q.emit) })
 	q.close()
 	if err := <-sent; err != nil {
 		return err
 	}
-	return stream.Send(&pb.StreamMessage{Msg: &pb.StreamMessage_Result{Result: res}})
+	return send(&pb.StreamMessage{Msg: &pb.StreamMessage_Result{Result: res}})
 }
 
 // DroppedDeltas counts deltas dropped since the server started: emitted
@@ -48,6 +83,7 @@ func (s *Server) DroppedDeltas() int64 { return s.droppedDeltas.Load() }
 // goroutines to the one goroutine that may Send on the stream.
 type deltaQueue struct {
 	matches map[string]string // input event ID -> its match
+	batch   uint64
 	max     int
 	wake    chan struct{} // receives when items or closed change
 
@@ -58,9 +94,9 @@ type deltaQueue struct {
 	closed bool // the stage returned (or the stream broke): emit drops
 }
 
-func newDeltaQueue(batch []*Event, max int, dropped *atomic.Int64) *deltaQueue {
-	q := &deltaQueue{matches: make(map[string]string, len(batch)), max: max, wake: make(chan struct{}, 1), dropped: dropped}
-	for _, ev := range batch {
+func newDeltaQueue(b *pb.Batch, max int, dropped *atomic.Int64) *deltaQueue {
+	q := &deltaQueue{matches: make(map[string]string, len(b.GetEvents())), batch: b.GetId(), max: max, wake: make(chan struct{}, 1), dropped: dropped}
+	for _, ev := range b.GetEvents() {
 		q.matches[ev.GetId()] = ev.GetMatch()
 	}
 	return q
@@ -89,7 +125,7 @@ func (q *deltaQueue) emit(d Delta) {
 		return
 	}
 	// The match is the input event's, whatever the stage wrote.
-	q.items = append(q.items, &pb.Delta{EventId: d.EventID, Match: match, Text: d.Text})
+	q.items = append(q.items, &pb.Delta{EventId: d.EventID, Match: match, Text: d.Text, BatchId: q.batch})
 	q.signal()
 }
 
@@ -110,14 +146,14 @@ func (q *deltaQueue) close() {
 
 // send sends queued deltas until the queue is closed and empty. When a
 // send fails (the host went away) it stops emit and returns the error.
-func (q *deltaQueue) send(stream pb.Stage_ProcessStreamServer) error {
+func (q *deltaQueue) send(send func(*pb.StreamMessage) error) error {
 	for {
 		q.mu.Lock()
 		items, closed := q.items, q.closed
 		q.items = nil
 		q.mu.Unlock()
 		for _, d := range items {
-			if err := stream.Send(&pb.StreamMessage{Msg: &pb.StreamMessage_Delta{Delta: d}}); err != nil {
+			if err := send(&pb.StreamMessage{Msg: &pb.StreamMessage_Delta{Delta: d}}); err != nil {
 				q.mu.Lock()
 				q.closed = true
 				q.mu.Unlock()

@@ -12,7 +12,7 @@ import (
 // of an event with nothing queued is dropped and counted.
 func TestDeltaQueueBounded(t *testing.T) {
 	var dropped atomic.Int64
-	q := newDeltaQueue([]*Event{{Id: "a", Match: "m"}, {Id: "b", Match: "m"}, {Id: "c", Match: "m"}}, 2, &dropped)
+	q := newDeltaQueue(&pb.Batch{Id: 7, Events: []*Event{{Id: "a", Match: "m"}, {Id: "b", Match: "m"}, {Id: "c", Match: "m"}}}, 2, &dropped)
 	for _, d := range []Delta{{"a", "", "A1 "}, {"b", "", "B1 "}, {"a", "", "A2 "}, {"c", "", "C1 "}, {"b", "", "B2 "}, {"a", "", ""}} {
 		q.emit(d)
 	}
@@ -21,7 +21,7 @@ func TestDeltaQueueBounded(t *testing.T) {
 		t.Fatalf("queued %v, want %v", q.items, want)
 	}
 	for i := range want {
-		if q.items[i].GetEventId() != want[i].GetEventId() || q.items[i].GetText() != want[i].GetText() || q.items[i].GetMatch() != "m" {
+		if q.items[i].GetEventId() != want[i].GetEventId() || q.items[i].GetText() != want[i].GetText() || q.items[i].GetMatch() != "m" || q.items[i].GetBatchId() != 7 {
 			t.Fatalf("queued[%d] = %v, want %v", i, q.items[i], want[i])
 		}
 	}

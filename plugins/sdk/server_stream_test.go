@@ -176,3 +176,41 @@ func TestProcessStreamOnAPlainStage(t *testing.T) {
 		t.Fatalf("err = %v, want Unimplemented", err)
 	}
 }
+
+// TestStreamDeltas: on the long-lived stream each batch is answered, in
+// order, by its deltas (with its id) and then its result.
+func TestStreamDeltas(t *testing.T) {
+	t.Parallel()
+	c := sdktest.Start(t, &words{line: "in the gap"}, nil)
+	stream, err := c.StageClient.StreamDeltas(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []uint64{1, 2} {
+		if err := stream.Send(&pb.Batch{Id: id, Events: []*sdk.Event{{Id: fmt.Sprint("e", id), Match: "m"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for len(got) < 8 {
+		m, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		if d := m.GetDelta(); d != nil {
+			got = append(got, fmt.Sprintf("%d:%s:%s", d.GetBatchId(), d.GetEventId(), d.GetText()))
+		} else {
+			got = append(got, fmt.Sprintf("%d:result:%s", m.GetResult().GetId(), m.GetResult().GetResults()[0].GetEvents()[0].GetCommentary().GetText()))
+		}
+	}
+	want := []string{"1:e1:in ", "1:e1:the ", "1:e1:gap", "1:result:in the gap", "2:e2:in ", "2:e2:the ", "2:e2:gap", "2:result:in the gap"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if err := stream.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err == nil {
+		t.Fatal("the stream goes on after the host closed it")
+	}
+}

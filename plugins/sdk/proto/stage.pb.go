@@ -768,7 +768,7 @@ type Delta struct {
 	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	Match   string `protobuf:"bytes,2,opt,name=match,proto3" json:"match,omitempty"`
 	Text    string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
-	// The id of the batch being processed (StreamDeltas; 0 on ProcessStream).
+	// The id of the batch the delta belongs to.
 	BatchId       uint64 `protobuf:"varint,4,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
