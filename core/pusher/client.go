@@ -454,11 +454,13 @@ func (c *Client) session(ctx context.Context, handle func(Event)) outcome {
 				c.log.Warn().Err(err).Msg("pusher: frame ignored")
 				continue
 			}
-			if code, err := s.frame(f); err != nil {
+			// A pusher:error's code decides only if the close follows it
+			// directly, as servers do when they refuse or shed a client.
+			code, err := s.frame(f)
+			if err != nil {
 				return outcome{established: true, action: Backoff, err: err}
-			} else if code != 0 {
-				lastCode = code
 			}
+			lastCode = code
 		}
 	}
 }
