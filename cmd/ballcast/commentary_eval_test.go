@@ -16,7 +16,15 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ballcast/ballcast/core/event/eventpb"
+	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/internal/cricsheettest"
+	"github.com/ballcast/ballcast/plugins/commentary"
+	"github.com/ballcast/ballcast/plugins/sdk"
+	pb "github.com/ballcast/ballcast/plugins/sdk/proto"
+	"github.com/ballcast/ballcast/plugins/stats"
 )
 
 // evalMatchID is the dev match the eval tests replay: a T20 with wickets,
@@ -266,6 +274,54 @@ func TestCommentaryEvalReport(t *testing.T) {
 		}
 		rep := runEval(t, append(args, files...)...)
 		fmt.Printf("`ballcast commentary-eval %s dev/*.json`\n\n%s\n", shown, markdown(rep))
+	}
+	printSamples(t)
+}
+
+// printSamples prints the lines of a few balls of the eval match in every
+// persona and both languages.
+func printSamples(t *testing.T) {
+	m, err := replay.Load(evalFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"1.3.1.0", "1.4.2.0", "1.11.6.0", "2.0.1.0", "2.5.4.0", "2.16.6.0", "2.18.4.0"}
+	st := stats.New()
+	var scored []*pb.Event
+	for i := range m.Events {
+		p := eventpb.ToProto(&m.Events[i])
+		p.Seq = uint64(i + 1)
+		out, err := st.Process(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scored = append(scored, out[0])
+	}
+	for _, lang := range []string{"en", "hi"} {
+		for _, persona := range []string{"standard", "analyst", "excitable", "minimalist"} {
+			c := commentary.New()
+			cfg := fmt.Sprintf(`{"language":%q,"persona":%q,"llm":{"enabled":false}}`, lang, persona)
+			if err := c.Configure(context.Background(), sdk.NewConfig("commentary", []byte(cfg))); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Printf("%s, %s:\n\n", persona, lang)
+			for _, ev := range scored {
+				out, err := c.Process(context.Background(), proto.Clone(ev).(*pb.Event))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, w := range want {
+					if ev.GetId() == evalMatchID+"/"+w {
+						line := out[0].GetCommentary().GetText()
+						if line == "" {
+							line = "(no line)"
+						}
+						fmt.Printf("- `%s` %s\n", w, line)
+					}
+				}
+			}
+			fmt.Println()
+		}
 	}
 }
 
