@@ -215,11 +215,14 @@ func (s *Stage) Process(ctx context.Context, batch []event.Event) ([]pipeline.Re
 }
 
 // ProcessStream implements pipeline.StreamStage. When the plugin streams
-// (its Description has sdk.CapabilityStream) the batch goes through its
-// ProcessStream and emit gets each delta as it arrives, on the call's own
-// goroutine, only for events of the batch and with the input event's
-// match; otherwise it is Process and emit is never called. Timeouts,
-// restarts and errors are those of Process. A retried batch streams again.
+// (its Description has sdk.CapabilityStream) emit gets each delta of the
+// batch as it arrives, only for events of the batch and with the input
+// event's match, never after ProcessStream returned; otherwise it is
+// Process and emit is never called. With TransportStream the batch and its
+// deltas travel on the process's long-lived StreamDeltas stream (opened
+// instead of Stream for a streaming plugin), with TransportUnary through a
+// ProcessStream call. Timeouts, restarts and errors are those of Process.
+// A retried batch streams again.
 func (s *Stage) ProcessStream(ctx context.Context, batch []event.Event, emit func(pipeline.Delta)) ([]pipeline.Result, error) {
 	return s.process(ctx, batch, emit)
 }
@@ -233,11 +236,15 @@ func (s *Stage) process(ctx context.Context, batch []event.Event, emit func(pipe
 	for i := range batch {
 		req.Events[i] = eventpb.ToProto(&batch[i])
 	}
-	var res *pb.BatchResult
+	var onDelta func(*pb.Delta)
 	if emit != nil && inst.streams {
-		res, err = inst.callStream(ctx, req, s.deltaFunc(batch, emit))
+		onDelta = s.deltaFunc(batch, emit)
+	}
+	var res *pb.BatchResult
+	if onDelta != nil && inst.stream == nil {
+		res, err = inst.callStream(ctx, req, onDelta) // unary transport: a call per batch
 	} else {
-		res, err = inst.call(ctx, req)
+		res, err = inst.call(ctx, req, onDelta)
 	}
 	if err != nil {
 		err = s.fail(inst, err)
@@ -562,7 +569,7 @@ func (s *Stage) start(ctx context.Context) (*instance, sdk.Description, error) {
 	if _, err := stub.Configure(cctx, &pb.ConfigureRequest{StageName: s.cfg.Stage, ConfigJson: s.cfg.Config, StateBrokerId: storeID}); err != nil {
 		return fail("configure", err)
 	}
-	inst := &instance{client: client, stub: stub, conn: hc.Conn, bridge: bridge, done: make(chan struct{}), pending: map[uint64]chan *pb.BatchResult{},
+	inst := &instance{client: client, stub: stub, conn: hc.Conn, bridge: bridge, done: make(chan struct{}), pending: map[uint64]*pendingCall{},
 		streams: desc.Streams()}
 	// ictx lives until the instance is killed or closed; the stream and
 	// the health checks run under it, not under the caller's ctx.
@@ -572,12 +579,10 @@ func (s *Stage) start(ctx context.Context) (*instance, sdk.Description, error) {
 		inst.pid = rc.Pid
 	}
 	if s.cfg.Transport == TransportStream {
-		stream, err := stub.Stream(ictx)
-		if err != nil {
+		if err := inst.open(ictx); err != nil {
 			icancel()
 			return fail("open stream", err)
 		}
-		inst.stream = stream
 		go inst.receive()
 		go s.restartWhenGone(inst)
 	}
@@ -800,11 +805,11 @@ type instance struct {
 	streams bool
 
 	cancel context.CancelFunc // ends the instance's stream and health checks
-	stream pb.Stage_StreamClient
-	sendMu sync.Mutex // serialises stream.Send
+	stream batchStream        // nil with TransportUnary
+	sendMu sync.Mutex         // serialises stream.Send
 
 	mu      sync.Mutex // guards pending, nextID, err, why, counted, failed
-	pending map[uint64]chan *pb.BatchResult
+	pending map[uint64]*pendingCall
 	nextID  uint64
 	err     error
 	why     string        // why the host killed it; "" if it did not
@@ -861,11 +866,88 @@ func (in *instance) deathErr() error {
 	return in.err
 }
 
-func (in *instance) call(ctx context.Context, req *pb.Batch) (*pb.BatchResult, error) {
+// batchStream is the instance's long-lived stream: Stream, or StreamDeltas
+// for a plugin that streams. recv returns a result or a delta.
+type batchStream interface {
+	Send(*pb.Batch) error
+	CloseSend() error
+	recv() (*pb.BatchResult, *pb.Delta, error)
+}
+
+type plainStream struct{ pb.Stage_StreamClient }
+
+func (s plainStream) recv() (*pb.BatchResult, *pb.Delta, error) {
+	res, err := s.Recv()
+	return res, nil, err
+}
+
+type deltaStream struct{ pb.Stage_StreamDeltasClient }
+
+func (s deltaStream) recv() (*pb.BatchResult, *pb.Delta, error) {
+	m, err := s.Recv()
+	if err != nil {
+		return nil, nil, err
+	}
+	if d := m.GetDelta(); d != nil {
+		return nil, d, nil
+	}
+	if res := m.GetResult(); res != nil {
+		return res, nil, nil
+	}
+	return nil, nil, errors.New("plugin sent an empty StreamDeltas message")
+}
+
+// open opens the instance's long-lived stream: StreamDeltas when the
+// plugin streams, else Stream.
+func (in *instance) open(ctx context.Context) error {
+	if in.streams {
+		st, err := in.stub.StreamDeltas(ctx)
+		if err != nil {
+			return err
+		}
+		in.stream = deltaStream{st}
+		return nil
+	}
+	st, err := in.stub.Stream(ctx)
+	if err != nil {
+		return err
+	}
+	in.stream = plainStream{st}
+	return nil
+}
+
+// pendingCall is a batch sent on the stream and not yet answered.
+type pendingCall struct {
+	res chan *pb.BatchResult // receives the result
+
+	mu      sync.Mutex // guards onDelta and done: no delta after the call returned
+	onDelta func(*pb.Delta)
+	done    bool
+}
+
+// delta hands d to the call, unless it has returned.
+func (pc *pendingCall) delta(d *pb.Delta) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if !pc.done && pc.onDelta != nil {
+		pc.onDelta(d)
+	}
+}
+
+func (pc *pendingCall) finish() {
+	pc.mu.Lock()
+	pc.done = true
+	pc.mu.Unlock()
+}
+
+// call sends one batch and waits for its result. onDelta, if not nil, gets
+// the batch's deltas (a streaming plugin's StreamDeltas) as they arrive,
+// on the receiving goroutine, never after call returned.
+func (in *instance) call(ctx context.Context, req *pb.Batch, onDelta func(*pb.Delta)) (*pb.BatchResult, error) {
 	if in.stream == nil {
 		return in.stub.Process(ctx, req)
 	}
-	ch := make(chan *pb.BatchResult, 1)
+	pc := &pendingCall{res: make(chan *pb.BatchResult, 1), onDelta: onDelta}
 	in.mu.Lock()
 	if in.err != nil {
 		err := in.err
@@ -874,9 +956,10 @@ func (in *instance) call(ctx context.Context, req *pb.Batch) (*pb.BatchResult, e
 	}
 	in.nextID++
 	req.Id = in.nextID
-	in.pending[req.Id] = ch
+	in.pending[req.Id] = pc
 	in.mu.Unlock()
 	defer func() {
+		pc.finish()
 		in.mu.Lock()
 		delete(in.pending, req.Id)
 		in.mu.Unlock()
@@ -892,7 +975,7 @@ func (in *instance) call(ctx context.Context, req *pb.Batch) (*pb.BatchResult, e
 		return nil, err
 	}
 	select {
-	case res := <-ch:
+	case res := <-pc.res:
 		return res, nil
 	case <-in.done:
 		return nil, in.deathErr()
@@ -952,11 +1035,12 @@ func (in *instance) streamErr(ctx context.Context, err error) error {
 	return err
 }
 
-// receive routes stream results to their callers until the stream breaks.
+// receive routes stream results and deltas to their callers until the
+// stream breaks.
 func (in *instance) receive() {
 	defer close(in.done)
 	for {
-		res, err := in.stream.Recv()
+		res, d, err := in.stream.recv()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = errors.New("plugin closed the stream")
@@ -966,11 +1050,19 @@ func (in *instance) receive() {
 			in.mu.Unlock()
 			return
 		}
+		id := res.GetId()
+		if d != nil {
+			id = d.GetBatchId()
+		}
 		in.mu.Lock()
-		ch := in.pending[res.GetId()]
+		pc := in.pending[id]
 		in.mu.Unlock()
-		if ch != nil {
-			ch <- res
+		switch {
+		case pc == nil:
+		case d != nil:
+			pc.delta(d)
+		default:
+			pc.res <- res
 		}
 	}
 }

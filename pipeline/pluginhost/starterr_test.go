@@ -24,7 +24,7 @@ var (
 // run with go build: "hello" (examples/plugins/hello), "protov2"
 // (testdata/protov2) or "ballcast-plugin-streamtest" (a streaming stage,
 // plugins/internal/streamtest).
-func builtPlugin(t *testing.T, name string) string {
+func builtPlugin(t testing.TB, name string) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "pluginhost-test-")

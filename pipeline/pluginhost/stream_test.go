@@ -19,7 +19,7 @@ var streamWords = []string{"Full", "and", "driven", "for", "four."}
 
 // startStream starts the streamtest plugin binary with cfg (words default
 // to streamWords).
-func startStream(t *testing.T, cfg map[string]any) *Stage {
+func startStream(t *testing.T, cfg map[string]any, tr ...Transport) *Stage {
 	t.Helper()
 	bin := builtPlugin(t, "ballcast-plugin-streamtest")
 	if cfg == nil {
@@ -30,7 +30,11 @@ func startStream(t *testing.T, cfg map[string]any) *Stage {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return start(t, Config{Stage: "commentary", Plugin: "streamtest", Config: raw, Command: func() *exec.Cmd { return exec.Command(bin) }})
+	c := Config{Stage: "commentary", Plugin: "streamtest", Config: raw, Command: func() *exec.Cmd { return exec.Command(bin) }}
+	if len(tr) > 0 {
+		c.Transport = tr[0]
+	}
+	return start(t, c)
 }
 
 // gate is the test's end of the streamtest plugin's gate: a Unix socket
@@ -79,11 +83,22 @@ type callResult struct {
 }
 
 // TestStreamDeltasArriveBeforeTheResult: every delta reaches the callback,
-// in order, while the plugin still holds back its final line.
+// in order, while the plugin still holds back its final line, on the
+// long-lived stream (StreamDeltas) and with a call per batch
+// (ProcessStream, the unary transport).
 func TestStreamDeltasArriveBeforeTheResult(t *testing.T) {
 	t.Parallel()
+	for _, tr := range []Transport{TransportStream, TransportUnary} {
+		t.Run(string(tr), func(t *testing.T) {
+			t.Parallel()
+			testDeltasBeforeResult(t, tr)
+		})
+	}
+}
+
+func testDeltasBeforeResult(t *testing.T, tr Transport) {
 	gate := newGate(t)
-	s := startStream(t, map[string]any{"gate": gate.path})
+	s := startStream(t, map[string]any{"gate": gate.path}, tr)
 	if !s.Description().Streams() {
 		t.Fatalf("description %+v does not announce %q", s.Description(), sdk.CapabilityStream)
 	}
