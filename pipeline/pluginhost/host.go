@@ -14,6 +14,11 @@
 // promptly. A process that stops answering go-plugin's gRPC health check
 // (stopped, wedged) is killed the same way, even between calls.
 //
+// A plugin that streams partial output (sdk.StreamStage, announced as
+// sdk.CapabilityStream) gets StreamDeltas instead of Stream: the same
+// long-lived stream, with each batch's deltas ahead of its result, handed
+// to the caller of ProcessStream as they arrive.
+//
 // The host serves each process the stage's state Store through go-plugin's
 // GRPCBroker, so a restarted plugin continues where the old one stopped.
 package pluginhost
