@@ -78,7 +78,12 @@ func TestHindiBankParity(t *testing.T) {
 				least = v
 			}
 		}
-		usable := false
+		usable, enUsable := 0, 0
+		for _, v := range envs {
+			if subset(v, least) {
+				enUsable++
+			}
+		}
 		for _, v := range hi[k] {
 			for _, s := range v {
 				if !union[s] {
@@ -86,11 +91,13 @@ func TestHindiBankParity(t *testing.T) {
 				}
 			}
 			if subset(v, least) {
-				usable = true
+				usable++
 			}
 		}
-		if !usable {
-			t.Errorf("hi.json %s: no variant with only the slots %v of the least demanding English variant", k, least)
+		// As many variants as English when only the least demanding
+		// variant's slots are set, up to 2, so a line does not repeat.
+		if usable < min(enUsable, 2) {
+			t.Errorf("hi.json %s: %d variants with only the slots %v, English has %d", k, usable, least, enUsable)
 		}
 	}
 }
