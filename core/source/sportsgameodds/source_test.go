@@ -64,8 +64,8 @@ func expectedIDs(match string, evs []event.Event) []string {
 // TestReplayThroughSimulatorWithFaults replays the bundled T20 final
 // through the simulator with every fault on (connections dropped and
 // pusher:error 4200/4100 just before a notification, so it reaches nobody;
-// malformed and duplicated notifications; a wrong Pusher key on the first
-// session) into the real source: it must see every state change exactly
+// malformed, duplicated and delayed notifications; a wrong Pusher key on
+// the first session) into the real source: it must see every state change exactly
 // once and in order, recovering each missed notification by the resync
 // that follows every reconnect.
 func TestReplayThroughSimulatorWithFaults(t *testing.T) {
@@ -76,7 +76,7 @@ func TestReplayThroughSimulatorWithFaults(t *testing.T) {
 	want := append([]string{"wc22final/status/scheduled"}, expectedIDs("wc22final", evs)...)
 	sim, err := sgosim.New(sgosim.Config{
 		APIKey: "k3y", Interval: 2 * time.Millisecond, Lockstep: true,
-		Faults: sgosim.Faults{DropEvery: 41, ErrorEvery: 67, ErrorCodes: []int{4200, 4100}, MalformedEvery: 29, DuplicateEvery: 7, WrongKeyFirst: 1},
+		Faults: sgosim.Faults{DropEvery: 41, ErrorEvery: 67, ErrorCodes: []int{4200, 4100}, MalformedEvery: 29, DuplicateEvery: 7, WrongKeyFirst: 1, Delay: time.Millisecond},
 	}, map[string][]event.Event{"wc22final": evs}, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
@@ -140,4 +140,68 @@ func TestReplayThroughSimulatorWithFaults(t *testing.T) {
 		t.Fatalf("source stats %+v: want a resync after every subscription, malformed notifications seen, a second session after the wrong key", ss)
 	}
 	t.Logf("%d state changes exactly once, in order; simulator %+v; source %+v", len(got), st, ss)
+}
+
+// TestUpcomingFeed follows a league's upcoming events: the scheduled match
+// is in the snapshot, its start is notified on the upcoming channel, and
+// after that it is no longer an upcoming event, so nothing more arrives.
+func TestUpcomingFeed(t *testing.T) {
+	evs, err := replay.Parse("m1", replay.Bundled())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := sgosim.New(sgosim.Config{APIKey: "k", League: "T20WC", Interval: time.Millisecond, Lockstep: true, LockstepMax: 200 * time.Millisecond},
+		map[string][]event.Event{"m1": evs}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(sim.Handler())
+	defer api.Close()
+	t.Setenv("TEST_SGO_KEY", "k")
+	src, err := sgo.New(sgo.Config{APIKeyEnv: "TEST_SGO_KEY", APIURL: api.URL + "/v2", Feed: sgo.FeedUpcoming, LeagueID: "T20WC",
+		BackoffMin: 5 * time.Millisecond, BackoffMax: 50 * time.Millisecond}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	out := make(chan event.Event, 64)
+	go src.Run(ctx, out) //nolint:errcheck // ends with ctx
+	next := func() event.Event {
+		select {
+		case ev := <-out:
+			return ev
+		case <-ctx.Done():
+			t.Fatalf("no event; source %+v", src.Stats())
+		}
+		return event.Event{}
+	}
+	if ev := next(); ev.ID != "m1/status/scheduled" || ev.Info == nil || ev.Info.Title != "Pakistan v England, T20WC" {
+		t.Fatalf("first event %s info %+v, want the scheduled status with match info", ev.ID, ev.Info)
+	}
+	for sim.Subscribers("private-sgo-upcoming-T20WC") == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("never subscribed")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	go sim.Run(ctx) //nolint:errcheck // ends with ctx
+	if ev := next(); ev.ID != "m1/status/live" {
+		t.Fatalf("second event %s, want m1/status/live", ev.ID)
+	}
+	// The match plays on, off this feed: unfetched, each step waits out
+	// LockstepMax.
+	for sim.Stats().Steps < 5 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the simulator stopped")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	select {
+	case ev := <-out:
+		t.Fatalf("event %s after the match left the upcoming feed", ev.ID)
+	default:
+	}
 }

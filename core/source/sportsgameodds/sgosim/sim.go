@@ -273,7 +273,11 @@ func (s *Simulator) step(ctx context.Context, id string, waiting map[string]time
 		m.missed = false
 	} else {
 		s.stats.Missed++
-		m.missed = true
+		if m.fetchedIdx >= n {
+			s.stats.Recovered++ // a resync fetched this state before the notification went out
+		} else {
+			m.missed = true
+		}
 	}
 	s.mu.Unlock()
 }
