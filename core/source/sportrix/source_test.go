@@ -136,6 +136,9 @@ func TestSourceThroughSimulatorWithFaults(t *testing.T) {
 	if len(got) != len(want) {
 		t.Fatalf("got %d events, want %d", len(got), len(want))
 	}
+	// The unsubscribe went out before the close; the simulator reads it
+	// on its own goroutine.
+	waitFor(t, "the finished match's unsubscribe", func() bool { return sim.Stats().Unsubscribes > 0 })
 	st, ss := src.Stats(), sim.Stats()
 	if ss.Drops == 0 || ss.Malformed == 0 || ss.Duplicates == 0 || ss.Errors == 0 {
 		t.Fatalf("faults not all injected: %+v", ss)
@@ -145,9 +148,6 @@ func TestSourceThroughSimulatorWithFaults(t *testing.T) {
 	}
 	if st.Malformed == 0 || st.ServerErrors == 0 || st.Gaps != 0 {
 		t.Fatalf("source stats %+v: want malformed frames and server errors seen, no gaps", st)
-	}
-	if ss.Unsubscribes == 0 {
-		t.Fatalf("finished match not unsubscribed: %+v", ss)
 	}
 	t.Logf("%d events exactly once in order; source %+v; simulator %+v", len(got), st, ss)
 }
@@ -259,8 +259,9 @@ func TestErrorFrameIsPerMatch(t *testing.T) {
 	if st.LastServerError != "777: match not live or not found" {
 		t.Fatalf("last server error %q", st.LastServerError)
 	}
+	waitFor(t, "the unsubscribes", func() bool { return sim.Stats().Unsubscribes >= 1 })
 	ss := sim.Stats()
-	if ss.Unsubscribes < 1 || ss.Subscribes < 3 {
+	if ss.Subscribes < 3 {
 		t.Fatalf("simulator %+v: want the retries and an unsubscribe", ss)
 	}
 	t.Logf("%d events; source %+v", n, st)
@@ -271,20 +272,18 @@ func TestErrorFrameIsPerMatch(t *testing.T) {
 // silence; a server that neither sends nor pings is redialled.
 func TestPingsKeepTheConnectionAlive(t *testing.T) {
 	sim, url := startSim(t, sportrixsim.Config{Interval: time.Hour, PingInterval: 20 * time.Millisecond}, cricket(t, map[int64][]event.Event{bundledID: bundled(t)}))
-	src := newSource(t, url, "sk_test", sportrix.Config{Matches: []int64{bundledID}, PingInterval: 20 * time.Millisecond, ReadTimeout: 150 * time.Millisecond}, zerolog.Nop())
+	src := newSource(t, url, "sk_test", sportrix.Config{Matches: []int64{bundledID}, PingInterval: 20 * time.Millisecond, ReadTimeout: 400 * time.Millisecond}, zerolog.Nop())
 	ctx, cancel := context.WithCancel(t.Context())
 	out := make(chan event.Event, 1024)
 	errc := make(chan error, 1)
 	go func() { errc <- src.Run(ctx, out) }()
-	waitFor(t, "30 pings (4 read timeouts)", func() bool { return src.Stats().Pings >= 30 })
+	waitFor(t, "50 pings (2.5 read timeouts)", func() bool { return src.Stats().Pings >= 50 })
 	cancel()
 	<-errc
 	if c := src.Stats().Connects; c != 1 {
 		t.Fatalf("%d connections, want 1: pings must reset the read deadline", c)
 	}
-	if sim.Stats().Unsubscribes != 1 {
-		t.Fatalf("shutdown did not unsubscribe: %+v", sim.Stats())
-	}
+	waitFor(t, "the unsubscribe at shutdown", func() bool { return sim.Stats().Unsubscribes == 1 })
 
 	// A silent server: accepted, never a frame nor a ping.
 	var mu sync.Mutex

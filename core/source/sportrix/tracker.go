@@ -291,9 +291,6 @@ func (t *Tracker) deliveries(e *emitter, c *Cricket, n int, card *InningsCard, t
 			wTokens++
 		}
 	}
-	if lost && len(outs) > wTokens {
-		outs = outs[len(outs)-wTokens:] // the earlier ones fell on lost deliveries
-	}
 	var s, ns string
 	if prev != nil && !lost {
 		s, ns = strikerOf(prev)
@@ -302,7 +299,7 @@ func (t *Tracker) deliveries(e *emitter, c *Cricket, n int, card *InningsCard, t
 	if n != prevInnings(c) && card != nil {
 		legalNow = card.Overs.LegalBalls(6)
 	}
-	assigned := assignOuts(news, outs, single || wTokens == 1, card, legalNow)
+	assigned := assignOuts(news, outs, single || wTokens == 1 && !lost, lost, card, legalNow)
 	for k, f := range news {
 		if f.over.Number != t.cur.over {
 			t.endOver(e)
@@ -351,10 +348,12 @@ func (t *Tracker) deliveries(e *emitter, c *Cricket, n int, card *InningsCard, t
 // the state before the delivery is known); else each team wicket to the
 // delivery after which the innings had bowled as many legal balls as its
 // fall of wicket records (counted back from legal, the innings' legal
-// balls now), and the rest (retirements) to the remaining wicket
-// deliveries, latest first. A dismissal no longer visible (a retired
+// balls now), and the rest (retirements, and when nothing was lost any
+// wicket that matched no delivery) to the remaining wicket deliveries,
+// latest first. When deliveries were lost, a team wicket that matches
+// none fell on one of them. A dismissal no longer visible (a retired
 // batter back at the crease) cannot be recovered.
-func assignOuts(news []fresh, outs []BatterCard, together bool, card *InningsCard, legal int) map[int][]BatterCard {
+func assignOuts(news []fresh, outs []BatterCard, together, lost bool, card *InningsCard, legal int) map[int][]BatterCard {
 	got := map[int][]BatterCard{}
 	if len(outs) == 0 {
 		return got
@@ -381,12 +380,13 @@ func assignOuts(news []fresh, outs []BatterCard, together bool, card *InningsCar
 	}
 	var rest []BatterCard
 	for _, o := range outs {
-		k := -1
+		k, fell := -1, false
 		if card != nil {
 			for _, f := range card.FallOfWickets {
 				if f.Player != o.Name {
 					continue
 				}
+				fell = true
 				for _, w := range ws {
 					if after[w] == f.Overs.LegalBalls(6) && len(got[w]) == 0 {
 						k = w
@@ -396,7 +396,9 @@ func assignOuts(news []fresh, outs []BatterCard, together bool, card *InningsCar
 			}
 		}
 		if k < 0 {
-			rest = append(rest, o)
+			if !fell || !lost {
+				rest = append(rest, o)
+			}
 			continue
 		}
 		got[k] = append(got[k], o)

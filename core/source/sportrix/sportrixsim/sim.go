@@ -198,6 +198,7 @@ func (s *Simulator) dropAll() {
 	cs := make([]*client, 0, len(s.clients))
 	for c := range s.clients {
 		cs = append(cs, c)
+		delete(s.clients, c) // no push goes to a dropped connection
 	}
 	s.mu.Unlock()
 	for _, c := range cs {
