@@ -19,10 +19,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/core/ingest"
 	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/core/source/sportrix"
 	"github.com/ballcast/ballcast/core/source/sportrix/sportrixsim"
 )
+
+var _ ingest.Source = (*sportrix.Source)(nil)
 
 const bundledID = 1298179
 
