@@ -49,6 +49,7 @@ func simulateSportrix(ctx context.Context, args []string, _, stderr io.Writer) e
 	dupEvery := fs.Int("duplicate-every", 0, "send every Nth update twice (0: never)")
 	errorAt := fs.Int("error-at", 0, "send one error frame per subscribed match after this many state changes (0: never)")
 	delay := fs.Duration("delay", 0, "hold every push back by this long")
+	revokeAt := fs.Int("revoke-key-at", 0, "revoke the key after this many state changes: connections drop, handshakes get 401 (0: never)")
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -89,7 +90,7 @@ func simulateSportrix(ctx context.Context, args []string, _, stderr io.Writer) e
 	sim, err := sportrixsim.New(sportrixsim.Config{
 		APIKey: apiKey, Interval: *interval, PingInterval: *ping, PauseUnwatched: *pause,
 		Faults: sportrixsim.Faults{DropEvery: *dropEvery, SkipOnDrop: *skipOnDrop, MalformedEvery: *malformedEvery,
-			DuplicateEvery: *dupEvery, ErrorAt: *errorAt, Delay: *delay},
+			DuplicateEvery: *dupEvery, ErrorAt: *errorAt, Delay: *delay, RevokeKeyAt: *revokeAt},
 	}, frames, log)
 	if err != nil {
 		return err

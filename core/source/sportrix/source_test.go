@@ -190,6 +190,22 @@ func TestUnauthorizedIsNotRetried(t *testing.T) {
 	}
 }
 
+// TestKeyRevokedMidMatch: a key revoked while the match plays (the
+// connection drops, the redial gets 401) ends Run with ErrUnauthorized
+// after one refused attempt, having delivered what came before.
+func TestKeyRevokedMidMatch(t *testing.T) {
+	sim, url := startSim(t, sportrixsim.Config{Interval: 2 * time.Millisecond, Faults: sportrixsim.Faults{RevokeKeyAt: 30}},
+		cricket(t, map[int64][]event.Event{bundledID: bundled(t)}))
+	src := newSource(t, url, "sk_test", sportrix.Config{Matches: []int64{bundledID}}, zerolog.Nop())
+	got, err := run(t.Context(), src)
+	if !errors.Is(err, sportrix.ErrUnauthorized) {
+		t.Fatalf("Run: %v, want ErrUnauthorized", err)
+	}
+	if len(got) < 20 || sim.Stats().Unauthorized != 1 {
+		t.Fatalf("%d events before the revocation, %d refused handshakes (want 1)", len(got), sim.Stats().Unauthorized)
+	}
+}
+
 // TestKeyNeverInErrorsOrLogs: the key goes in the dial URL, and dial
 // errors quote the URL; neither the error nor the logs may show it.
 func TestKeyNeverInErrorsOrLogs(t *testing.T) {

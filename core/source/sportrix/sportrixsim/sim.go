@@ -62,6 +62,9 @@ type Faults struct {
 	ErrorAt int
 	// Delay holds every push back by this long.
 	Delay time.Duration
+	// RevokeKeyAt revokes the API key after this many deliveries: every
+	// connection is dropped and the handshake answers 401 from then on.
+	RevokeKeyAt int
 	// SkipOnDrop advances every match this many states at each drop
 	// (play that goes on while the clients are away), so each reconnect
 	// must recover them from its snapshot.
@@ -83,6 +86,7 @@ type Simulator struct {
 	mu      sync.Mutex
 	matches map[int64]*match
 	clients map[*client]bool
+	revoked bool
 	stats   Stats
 }
 
@@ -188,6 +192,13 @@ func (s *Simulator) Run(ctx context.Context) error {
 			s.skip(s.cfg.Faults.SkipOnDrop)
 		case <-tick.C:
 			step++
+			if step == s.cfg.Faults.RevokeKeyAt {
+				s.mu.Lock()
+				s.revoked = true
+				s.mu.Unlock()
+				s.log.Info().Msg("fault: API key revoked")
+				s.dropAll()
+			}
 			s.advance(ctx, step)
 		}
 	}
@@ -310,7 +321,10 @@ func (s *Simulator) stream(w http.ResponseWriter, r *http.Request) {
 	if key == "" {
 		key = r.Header.Get("X-API-Key")
 	}
-	if key != s.cfg.APIKey {
+	s.mu.Lock()
+	revoked := s.revoked
+	s.mu.Unlock()
+	if key != s.cfg.APIKey || revoked {
 		s.count(func(st *Stats) { st.Unauthorized++ })
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
