@@ -257,6 +257,10 @@ func TestStreamingCommentaryReachesWebSocket(t *testing.T) {
 	if f.Seq == 0 {
 		t.Fatalf("final event %s has no seq", f.Raw)
 	}
+	// Operators see the streamed pieces in /metrics.
+	if err := waitMetric(srv, fmt.Sprintf(`ballcast_stage_deltas_total\{stage="commentary"\} ([%d-9]|[1-9][0-9]+)`, len(streamWords))); err != nil {
+		t.Error(err)
+	}
 }
 
 // TestStreamingPluginCrashMidStream: the plugin dies after the first word

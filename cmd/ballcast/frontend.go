@@ -40,10 +40,11 @@ var (
 	descCoalesce = prometheus.NewDesc("ballcast_broadcast_frames_coalesced_total", "Event frames replaced, unsent, by a newer one in latest-value subscriptions.", nil, nil)
 	descResets   = prometheus.NewDesc("ballcast_broadcast_resets_total", "Resumes answered with a reset and a fresh snapshot, by reason.", []string{"reason"}, nil)
 	descRefused  = prometheus.NewDesc("ballcast_broadcast_refused_total", "Requests refused by the access guard: at connect, or a subscription.", []string{"at"}, nil)
+	descDeltas   = prometheus.NewDesc("ballcast_broadcast_deltas_dropped_total", "Streamed commentary pieces not sent, by reason: the queue was filling, or their event was already published.", []string{"reason"}, nil)
 )
 
 func (hubStats) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descClients, descSlow, descFrames, descCoalesce, descResets, descRefused} {
+	for _, d := range []*prometheus.Desc{descClients, descSlow, descFrames, descCoalesce, descResets, descRefused, descDeltas} {
 		ch <- d
 	}
 }
@@ -60,4 +61,6 @@ func (c hubStats) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descResets, prometheus.CounterValue, float64(st.ResetsAhead), broadcast.ReasonAhead)
 	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(st.ConnectionsRefused), "connect")
 	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(st.SubscriptionsRefused), "subscribe")
+	ch <- prometheus.MustNewConstMetric(descDeltas, prometheus.CounterValue, float64(st.DeltasDropped), "queue")
+	ch <- prometheus.MustNewConstMetric(descDeltas, prometheus.CounterValue, float64(st.DeltasStale), "stale")
 }

@@ -419,7 +419,7 @@ func (s *server) watchMetrics(r *pipeline.Runner, st *stages) {
 		for _, c := range r.Stats() {
 			out = append(out, metrics.StageCounters{
 				Stage: c.Name, In: c.In.Load(), Out: c.Out.Load(), Dropped: c.Dropped.Load(),
-				Failures: c.Failures.Load(), Skipped: c.Skipped.Load(),
+				Failures: c.Failures.Load(), Skipped: c.Skipped.Load(), Deltas: c.Deltas.Load(),
 			})
 		}
 		return out

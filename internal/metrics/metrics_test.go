@@ -224,6 +224,7 @@ func (r *runner) add(stage string, n, dropped int64) {
 			r.stages[i].Dropped += dropped
 			r.stages[i].Failures++
 			r.stages[i].Skipped++
+			r.stages[i].Deltas += 3
 			return
 		}
 	}
@@ -255,6 +256,7 @@ func TestWatchStagesExposesEveryCounter(t *testing.T) {
 		{"ballcast_stage_events_dropped_total", 2},
 		{"ballcast_stage_failures_total", 1},
 		{"ballcast_stage_events_skipped_total", 1},
+		{"ballcast_stage_deltas_total", 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantType(t, mfs, tc.name, dto.MetricType_COUNTER)
@@ -539,7 +541,7 @@ func TestNamingConventions(t *testing.T) {
 		"ballcast_plugin_up",
 		"ballcast_stage_batch_events",
 		"ballcast_stage_call_duration_seconds",
-		"ballcast_stage_call_errors_total",
+		"ballcast_stage_call_errors_total", "ballcast_stage_deltas_total",
 		"ballcast_stage_events_dropped_total",
 		"ballcast_stage_events_in_total",
 		"ballcast_stage_events_out_total",

@@ -17,6 +17,7 @@ type StageCounters struct {
 	Dropped  int64  // events it returned nothing for
 	Failures int64  // failed calls plus failed events
 	Skipped  int64  // events passed on or dropped by the on_error policy
+	Deltas   int64  // partial outputs (streamed commentary) passed to the frontends
 }
 
 // PluginCounters is one plugin process's counts as the plugin host keeps
@@ -37,10 +38,11 @@ var stageDescs = []*prometheus.Desc{
 	newDesc("stage_events_dropped_total", "Events a pipeline stage returned nothing for (dropped on purpose, as dedup does).", labelStage),
 	newDesc("stage_failures_total", "Failed calls plus failed events of a pipeline stage, before the on_error policy.", labelStage),
 	newDesc("stage_events_skipped_total", "Events the on_error policy passed on unchanged or dropped after a pipeline stage failed on them.", labelStage),
+	newDesc("stage_deltas_total", "Partial outputs (streamed commentary text) a streaming stage sent on to the frontends.", labelStage),
 }
 
 func stageValues(s StageCounters) []int64 {
-	return []int64{s.In, s.Out, s.Dropped, s.Failures, s.Skipped}
+	return []int64{s.In, s.Out, s.Dropped, s.Failures, s.Skipped, s.Deltas}
 }
 
 // Per-plugin counters, in the order of pluginValues.
