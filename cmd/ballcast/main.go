@@ -7,7 +7,7 @@
 //	ballcast replay [-c FILE] MATCH.json… replay Cricsheet files as fast as possible
 //	ballcast scorecard MATCH.json [--json] final scorecard via the stats plugin
 //	ballcast commentary-eval [flags] MATCH.json… measure the commentary of matches
-//	ballcast simulate roanuz [FILE…]      a wire-exact Roanuz v5 simulator with fault injection
+//	ballcast simulate PROVIDER [FILE…]    a wire-exact simulator (roanuz, sportrix, scorelytics, sportsgameodds) with fault injection
 //	ballcast plugin install PATH          install a plugin binary, recording its checksum in plugins.lock
 //	ballcast plugin list | remove NAME    show or remove installed plugins
 //	ballcast plugin serve NAME            serve a built-in plugin (used by ballcast itself)
