@@ -61,49 +61,80 @@ func simulateRoanuz(ctx context.Context, args []string, _, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	apiKey := os.Getenv(*keyEnv)
-	if apiKey == "" {
-		apiKey = "sim-key"
-	}
-	matches := map[string][]event.Event{}
-	if len(files) == 0 {
-		evs, err := replay.Parse(strings.TrimSuffix(replay.BundledMatch, ".json"), replay.Bundled())
-		if err != nil {
-			return err
-		}
-		matches[evs[0].Match] = evs
-	}
-	for _, f := range files {
-		m, err := replay.Load(f)
-		if err != nil {
-			return err
-		}
-		matches[m.ID] = m.Events
+	matches, ids, err := simMatches(files)
+	if err != nil {
+		return err
 	}
 	log := newLogger(pipeline.LogConfig{}, stderr)
 	sim, err := roanuzsim.New(roanuzsim.Config{
-		ProjectKey: *project, APIKey: apiKey, Interval: *interval, Encoding: *enc,
+		ProjectKey: *project, APIKey: simKey(*keyEnv), Interval: *interval, Encoding: *enc,
 		Faults: roanuzsim.Faults{DropEvery: *dropEvery, ExpireTokenAt: *expireAt, MalformedEvery: *malformedEvery,
 			DuplicateEvery: *dupEvery, ErrorAt: *errorAt, Delay: *delay},
 	}, matches, log)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *listen)
+	return serveSim(ctx, *listen, sim.Handler(), sim.Run, func(addr string) {
+		log.Info().Str("url", "http://"+addr).Str("project_key", *project).Strs("matches", ids).Msg("roanuz simulator serving")
+	})
+}
+
+// simKey is the API key a simulator accepts: the value of the environment
+// variable env, or "sim-key" when it is unset.
+func simKey(env string) string {
+	if k := os.Getenv(env); k != "" {
+		return k
+	}
+	return "sim-key"
+}
+
+// simMatches loads the matches a simulator replays, by match ID: the
+// Cricsheet files, or the bundled match when there are none. ids lists
+// them in the order given. A match given twice is an error.
+func simMatches(files []string) (matches map[string][]event.Event, ids []string, err error) {
+	matches = map[string][]event.Event{}
+	add := func(id string, evs []event.Event, from string) error {
+		if _, dup := matches[id]; dup {
+			return fmt.Errorf("simulate: match %s given twice (%s)", id, from)
+		}
+		matches[id] = evs
+		ids = append(ids, id)
+		return nil
+	}
+	if len(files) == 0 {
+		evs, err := replay.Parse(strings.TrimSuffix(replay.BundledMatch, ".json"), replay.Bundled())
+		if err != nil {
+			return nil, nil, err
+		}
+		return matches, ids, add(evs[0].Match, evs, "bundled")
+	}
+	for _, f := range files {
+		m, err := replay.Load(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := add(m.ID, m.Events, f); err != nil {
+			return nil, nil, err
+		}
+	}
+	return matches, ids, nil
+}
+
+// serveSim serves a simulator's handler on listen and runs its clock until
+// ctx ends. serving is told the address once the listener is open (to log
+// where the simulator is).
+func serveSim(ctx context.Context, listen string, h http.Handler, run func(context.Context) error, serving func(addr string)) error {
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}
-	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		srv.Close()
 	}()
-	keys := make([]string, 0, len(matches))
-	for k := range matches {
-		keys = append(keys, k)
-	}
-	log.Info().Str("url", "http://"+ln.Addr().String()).Str("project_key", *project).Strs("matches", keys).Msg("roanuz simulator serving")
-	go sim.Run(ctx) //nolint:errcheck // returns nil when ctx ends
+	serving(ln.Addr().String())
+	go run(ctx) //nolint:errcheck // a simulator's Run returns nil when ctx ends
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

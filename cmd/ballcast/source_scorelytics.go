@@ -2,21 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"os"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
-	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/ingest"
-	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/core/source/scorelytics"
 	"github.com/ballcast/ballcast/core/source/scorelytics/scorelyticssim"
 	"github.com/ballcast/ballcast/pipeline"
@@ -51,52 +42,20 @@ func simulateScorelytics(ctx context.Context, args []string, _, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	apiKey := os.Getenv(*keyEnv)
-	if apiKey == "" {
-		apiKey = "sim-key"
-	}
-	matches := map[string][]event.Event{}
-	if len(files) == 0 {
-		evs, err := replay.Parse(strings.TrimSuffix(replay.BundledMatch, ".json"), replay.Bundled())
-		if err != nil {
-			return err
-		}
-		matches[evs[0].Match] = evs
-	}
-	for _, f := range files {
-		m, err := replay.Load(f)
-		if err != nil {
-			return err
-		}
-		matches[m.ID] = m.Events
+	matches, ids, err := simMatches(files)
+	if err != nil {
+		return err
 	}
 	log := newLogger(pipeline.LogConfig{}, stderr)
 	sim, err := scorelyticssim.New(scorelyticssim.Config{
-		APIKey: apiKey, Interval: *interval, PingInterval: *ping, MaxConnections: *maxConns, TotalsOnly: *totals,
+		APIKey: simKey(*keyEnv), Interval: *interval, PingInterval: *ping, MaxConnections: *maxConns, TotalsOnly: *totals,
 		Faults: scorelyticssim.Faults{DropEvery: *dropEvery, MalformedEvery: *malformedEvery, DuplicateEvery: *dupEvery,
 			Delay: *delay, RejectKeyAt: *rejectAt},
 	}, matches, log)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("simulate: %w", err)
-	}
-	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		srv.Close()
-	}()
-	ids := make([]string, 0, len(matches))
-	for k := range matches {
-		ids = append(ids, k)
-	}
-	sort.Strings(ids)
-	log.Info().Str("url", "http://"+ln.Addr().String()).Strs("matches", ids).Msg("scorelytics simulator serving")
-	go sim.Run(ctx) //nolint:errcheck // returns nil when ctx ends
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveSim(ctx, *listen, sim.Handler(), sim.Run, func(addr string) {
+		log.Info().Str("url", "http://"+addr).Strs("matches", ids).Msg("scorelytics simulator serving")
+	})
 }

@@ -2,23 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/ingest"
-	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/core/source/sportrix"
 	"github.com/ballcast/ballcast/core/source/sportrix/sportrixsim"
 	"github.com/ballcast/ballcast/pipeline"
@@ -54,33 +46,23 @@ func simulateSportrix(ctx context.Context, args []string, _, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	apiKey := os.Getenv(*keyEnv)
-	if apiKey == "" {
-		apiKey = "sim-key"
+	byID, ids, err := simMatches(files)
+	if err != nil {
+		return err
 	}
-	matches := map[int64][]event.Event{}
-	if len(files) == 0 {
-		evs, err := replay.Parse(strings.TrimSuffix(replay.BundledMatch, ".json"), replay.Bundled())
-		if err != nil {
-			return err
+	// Sportrix match IDs are numbers: Cricsheet IDs are; other files get
+	// their position, 1, 2, ...
+	matches := make(map[int64][]event.Event, len(ids))
+	nums := make([]int64, len(ids))
+	for i, id := range ids {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil || n <= 0 {
+			n = int64(i + 1)
 		}
-		id, _ := strconv.ParseInt(evs[0].Match, 10, 64)
-		matches[id] = evs
-	}
-	for i, f := range files {
-		m, err := replay.Load(f)
-		if err != nil {
-			return err
+		if _, dup := matches[n]; dup {
+			return fmt.Errorf("simulate sportrix: match id %d used twice (%s)", n, id)
 		}
-		// Cricsheet files are named by a numeric match id; others get 1, 2, ...
-		id, err := strconv.ParseInt(strings.TrimSuffix(filepath.Base(f), filepath.Ext(f)), 10, 64)
-		if err != nil || id <= 0 {
-			id = int64(i + 1)
-		}
-		if _, dup := matches[id]; dup {
-			return fmt.Errorf("simulate sportrix: match id %d used twice (%s)", id, f)
-		}
-		matches[id] = m.Events
+		matches[n], nums[i] = byID[id], n
 	}
 	frames, err := sportrixsim.FromEvents(matches)
 	if err != nil {
@@ -88,31 +70,14 @@ func simulateSportrix(ctx context.Context, args []string, _, stderr io.Writer) e
 	}
 	log := newLogger(pipeline.LogConfig{}, stderr)
 	sim, err := sportrixsim.New(sportrixsim.Config{
-		APIKey: apiKey, Interval: *interval, PingInterval: *ping, PauseUnwatched: *pause,
+		APIKey: simKey(*keyEnv), Interval: *interval, PingInterval: *ping, PauseUnwatched: *pause,
 		Faults: sportrixsim.Faults{DropEvery: *dropEvery, SkipOnDrop: *skipOnDrop, MalformedEvery: *malformedEvery,
 			DuplicateEvery: *dupEvery, ErrorAt: *errorAt, Delay: *delay, RevokeKeyAt: *revokeAt},
 	}, frames, log)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("simulate: %w", err)
-	}
-	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		srv.Close()
-	}()
-	ids := make([]int64, 0, len(matches))
-	for id := range matches {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	log.Info().Str("url", "ws://"+ln.Addr().String()+sportrixsim.Path).Ints64("matches", ids).Msg("sportrix simulator serving")
-	go sim.Run(ctx) //nolint:errcheck // returns nil when ctx ends
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveSim(ctx, *listen, sim.Handler(), sim.Run, func(addr string) {
+		log.Info().Str("url", "ws://"+addr+sportrixsim.Path).Ints64("matches", nums).Msg("sportrix simulator serving")
+	})
 }

@@ -2,22 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
-	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/ingest"
-	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/core/source/sportsgameodds"
 	"github.com/ballcast/ballcast/core/source/sportsgameodds/sgosim"
 	"github.com/ballcast/ballcast/pipeline"
@@ -62,55 +55,20 @@ func simulateSGO(ctx context.Context, args []string, _, stderr io.Writer) error 
 		}
 		codes = append(codes, n)
 	}
-	apiKey := os.Getenv(*keyEnv)
-	if apiKey == "" {
-		apiKey = "sim-key"
-	}
-	matches := map[string][]event.Event{}
-	if len(files) == 0 {
-		evs, err := replay.Parse(strings.TrimSuffix(replay.BundledMatch, ".json"), replay.Bundled())
-		if err != nil {
-			return err
-		}
-		matches[evs[0].Match] = evs
-	}
-	for _, f := range files {
-		m, err := replay.Load(f)
-		if err != nil {
-			return err
-		}
-		if _, dup := matches[m.ID]; dup {
-			return fmt.Errorf("simulate sportsgameodds: match %s given twice", m.ID)
-		}
-		matches[m.ID] = m.Events
+	matches, ids, err := simMatches(files)
+	if err != nil {
+		return err
 	}
 	log := newLogger(pipeline.LogConfig{}, stderr)
 	sim, err := sgosim.New(sgosim.Config{
-		APIKey: apiKey, League: *league, Interval: *interval, Public: *public, Lockstep: *lockstep,
+		APIKey: simKey(*keyEnv), League: *league, Interval: *interval, Public: *public, Lockstep: *lockstep,
 		Faults: sgosim.Faults{DropEvery: *dropEvery, ErrorEvery: *errorEvery, ErrorCodes: codes, MalformedEvery: *malformedEvery,
 			DuplicateEvery: *dupEvery, WrongKeyFirst: *wrongKey, Delay: *delay},
 	}, matches, log)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("simulate: %w", err)
-	}
-	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		srv.Close()
-	}()
-	ids := make([]string, 0, len(matches))
-	for id := range matches {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	log.Info().Str("api_url", "http://"+ln.Addr().String()+"/v2").Str("league", *league).Strs("event_ids", ids).Msg("sportsgameodds simulator serving")
-	go sim.Run(ctx) //nolint:errcheck // returns nil when ctx ends
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveSim(ctx, *listen, sim.Handler(), sim.Run, func(addr string) {
+		log.Info().Str("api_url", "http://"+addr+"/v2").Str("league", *league).Strs("event_ids", ids).Msg("sportsgameodds simulator serving")
+	})
 }
