@@ -349,3 +349,43 @@ func FuzzLocalize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVoices: every persona and language writes a line for any ball (but a
+// minimalist's routine dot), without panicking, in the language it claims.
+func FuzzVoices(f *testing.F) {
+	f.Add(uint8(0), "JC Buttler", "Haris Rauf", "de Kock", int8(4), uint8(0), uint8(0), uint8(2))
+	f.Add(uint8(5), "", "", "", int8(0), uint8(1), uint8(0), uint8(0))
+	f.Add(uint8(7), "a and b", "second", "bat", int8(-3), uint8(0), uint8(3), uint8(6))
+	stages := map[uint8]*Stage{}
+	f.Fuzz(func(t *testing.T, which uint8, batter, bowler, fielder string, runsBat int8, wides, noballs, wicket uint8) {
+		which %= 8
+		persona, lang := personaNames()[which%4], []string{"en", "hi"}[which/4]
+		st := stages[which]
+		if st == nil {
+			st = New()
+			cfg := fmt.Sprintf(`{"persona":%q,"language":%q,"llm":{"enabled":false}}`, persona, lang)
+			if err := st.Configure(context.Background(), sdk.NewConfig("commentary", []byte(cfg))); err != nil {
+				t.Fatal(err)
+			}
+			stages[which] = st
+		}
+		b := &pb.Ball{Innings: 1, Over: 2, Ball: 3, Batter: batter, NonStriker: fielder, Bowler: bowler, BattingTeam: "A", BowlingTeam: "B",
+			RunsBat: int32(runsBat), Legal: wides == 0 && noballs == 0, Extras: &pb.Extras{Wides: int32(wides), Noballs: int32(noballs)}}
+		if k := fuzzWicketKinds[int(wicket)%len(fuzzWicketKinds)]; k != "" {
+			b.Wickets = []*pb.Wicket{{Kind: k, PlayerOut: batter, Fielders: []string{fielder}}}
+		}
+		ev := &pb.Event{Id: fmt.Sprintf("f/%d/%s/%s/%d", which, batter, bowler, runsBat), Match: "f", Kind: "ball", Ball: b}
+		out, err := st.Process(context.Background(), ev)
+		if err != nil || len(out) != 1 {
+			t.Fatalf("Process = %d events, %v", len(out), err)
+		}
+		c := out[0].GetCommentary()
+		dot := runsBat == 0 && wides == 0 && noballs == 0 && len(b.Wickets) == 0
+		if c.GetText() == "" && !(persona == PersonaMinimalist && dot) {
+			t.Fatalf("%s/%s: no line for %v", persona, lang, b)
+		}
+		if c != nil && (c.GetLanguage() != lang || c.GetPersona() != persona) {
+			t.Fatalf("%s/%s: commentary %v", persona, lang, c)
+		}
+	})
+}
