@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +25,15 @@ const key = "icc_wc_2022_final"
 // context and stops at cleanup.
 func start(t *testing.T, cfg Config) (*Simulator, *httptest.Server) {
 	t.Helper()
+	sim, srv, run := startPaused(t, cfg)
+	run()
+	return sim, srv
+}
+
+// startPaused serves a simulator whose clock starts only when run is
+// called, so a test can join before the first delivery or fault.
+func startPaused(t *testing.T, cfg Config) (sim *Simulator, srv *httptest.Server, run func()) {
+	t.Helper()
 	evs, err := replay.Parse("1298179", replay.Bundled())
 	if err != nil {
 		t.Fatal(err)
@@ -32,20 +42,22 @@ func start(t *testing.T, cfg Config) (*Simulator, *httptest.Server) {
 	if cfg.Interval == 0 {
 		cfg.Interval = 2 * time.Millisecond
 	}
-	sim, err := New(cfg, map[string][]event.Event{key: evs}, zerolog.Nop())
+	sim, err = New(cfg, map[string][]event.Event{key: evs}, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim.Handler())
+	srv = httptest.NewServer(sim.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- sim.Run(ctx) }()
+	var once sync.Once
+	run = func() { once.Do(func() { go func() { done <- sim.Run(ctx) }() }) }
 	t.Cleanup(func() {
+		run() // so that done is always sent
 		cancel()
 		<-done
 		srv.Close()
 	})
-	return sim, srv
+	return sim, srv, run
 }
 
 func post(t *testing.T, url, token string, body any) (int, []byte) {
@@ -196,12 +208,14 @@ func TestPushesEveryDeliveryInEveryEncoding(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	// The drop comes after a second: time for several malformed updates
-	// (every third) even on a starved machine.
-	sim, srv := start(t, Config{Interval: 2 * time.Millisecond, Faults: Faults{DropEvery: time.Second, MalformedEvery: 3, DuplicateEvery: 5, ExpireTokenAt: 3}})
+	// The clock starts once the client has joined: the token expires at
+	// the third delivery, and the drop a second later leaves time for
+	// several malformed updates (every third) even on a starved machine.
+	sim, srv, run := startPaused(t, Config{Interval: 2 * time.Millisecond, Faults: Faults{DropEvery: time.Second, MalformedEvery: 3, DuplicateEvery: 5, ExpireTokenAt: 3}})
 	tok := token(t, srv.URL)
 	post(t, srv.URL+"/v5/cricket/proj/match/"+key+"/subscribe/", tok, map[string]string{"method": "web_socket"})
 	conn, sock := join(t, srv.URL, tok)
+	run()
 	var malformed int
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
