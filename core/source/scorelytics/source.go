@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/ingest"
+	"github.com/ballcast/ballcast/internal/secret"
 )
 
 // Config configures a Scorelytics source: the `config:` section of a
@@ -278,18 +278,9 @@ func New(cfg Config, log zerolog.Logger) (*Source, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	var key string
-	if cfg.APIKeyFile != "" {
-		b, err := os.ReadFile(cfg.APIKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("scorelytics: api key file: %w", err)
-		}
-		key = strings.TrimSpace(string(b))
-		if key == "" {
-			return nil, fmt.Errorf("scorelytics: api key file %s is empty", cfg.APIKeyFile)
-		}
-	} else if key = os.Getenv(cfg.APIKeyEnv); key == "" {
-		return nil, fmt.Errorf("scorelytics: api key: environment variable %s is unset or empty", cfg.APIKeyEnv)
+	key, err := secret.Read(cfg.APIKeyEnv, cfg.APIKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("scorelytics: api key: %w", err)
 	}
 	return &Source{
 		cfg: cfg, key: key,
@@ -599,13 +590,7 @@ func (s *Source) snapshot(ctx context.Context, id string) (*Snapshot, error) {
 }
 
 // redact removes the API key from an error that may quote a URL.
-func (s *Source) redact(err error) error {
-	if err == nil || !strings.Contains(err.Error(), s.key) && !strings.Contains(err.Error(), url.QueryEscape(s.key)) {
-		return err
-	}
-	msg := strings.ReplaceAll(err.Error(), url.QueryEscape(s.key), "REDACTED")
-	return errors.New(strings.ReplaceAll(msg, s.key, "REDACTED"))
-}
+func (s *Source) redact(err error) error { return secret.Redact(err, s.key) }
 
 var (
 	_ ingest.Source  = (*Source)(nil)

@@ -453,7 +453,7 @@ func TestQueryKeyNeverInErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = run(t, src, 10*time.Second)
-	if err == nil || !strings.Contains(err.Error(), "REDACTED") {
+	if err == nil || !strings.Contains(err.Error(), "<redacted>") {
 		t.Fatalf("got %v, want a dial error with the key redacted", err)
 	}
 	if strings.Contains(err.Error(), "SECRETQUERY") || strings.Contains(logs.String(), "SECRETQUERY") {

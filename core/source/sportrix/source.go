@@ -8,9 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/internal/secret"
 )
 
 // Config configures a Sportrix source. It is the `config:` section of a
@@ -262,18 +261,9 @@ func New(cfg Config, log zerolog.Logger) (*Source, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	var key string
-	if cfg.APIKeyFile != "" {
-		b, err := os.ReadFile(cfg.APIKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("sportrix: api key file: %w", err)
-		}
-		key = strings.TrimSpace(string(b))
-		if key == "" {
-			return nil, fmt.Errorf("sportrix: api key file %s is empty", cfg.APIKeyFile)
-		}
-	} else if key = os.Getenv(cfg.APIKeyEnv); key == "" {
-		return nil, fmt.Errorf("sportrix: api key: environment variable %s is unset or empty", cfg.APIKeyEnv)
+	key, err := secret.Read(cfg.APIKeyEnv, cfg.APIKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("sportrix: api key: %w", err)
 	}
 	s := &Source{cfg: cfg, log: log.With().Str("provider", "sportrix").Logger(), key: key, rand: rand.Float64, byID: map[int64]*match{}}
 	for _, id := range cfg.Matches {
@@ -376,11 +366,7 @@ func (s *Source) redact(err error) error {
 	if errors.As(err, &ue) {
 		ue.URL = s.cfg.URL
 	}
-	if strings.Contains(err.Error(), s.key) || strings.Contains(err.Error(), url.QueryEscape(s.key)) {
-		msg := strings.ReplaceAll(err.Error(), s.key, "REDACTED")
-		return errors.New(strings.ReplaceAll(msg, url.QueryEscape(s.key), "REDACTED"))
-	}
-	return err
+	return secret.Redact(err, s.key)
 }
 
 // conn is one connection's write side and its unanswered subscriptions.

@@ -178,7 +178,7 @@ func TestNewReadsTheKey(t *testing.T) {
 	if _, err := New(Config{Matches: []int64{1}, APIKeyEnv: "SPORTRIX_TEST_EMPTY"}, nopLog); err == nil || !strings.Contains(err.Error(), "SPORTRIX_TEST_EMPTY") {
 		t.Fatalf("empty key variable: %v", err)
 	}
-	if _, err := New(Config{Matches: []int64{1}, APIKeyFile: t.TempDir() + "/missing"}, nopLog); err == nil || !strings.Contains(err.Error(), "api key file") {
+	if _, err := New(Config{Matches: []int64{1}, APIKeyFile: t.TempDir() + "/missing"}, nopLog); err == nil || !strings.Contains(err.Error(), "key file") {
 		t.Fatalf("missing key file: %v", err)
 	}
 }

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/ballcast/ballcast/internal/secret"
 )
 
 // Feeds the stream endpoint serves.
@@ -151,20 +152,9 @@ func (c Config) Validate() error {
 
 // apiKey reads the key from the file or environment variable named.
 func (c Config) apiKey() (string, error) {
-	if c.APIKeyFile != "" {
-		b, err := os.ReadFile(c.APIKeyFile)
-		if err != nil {
-			return "", fmt.Errorf("sportsgameodds: api key: %w", err)
-		}
-		k := strings.TrimSpace(string(b))
-		if k == "" {
-			return "", fmt.Errorf("sportsgameodds: api key: file %s is empty", c.APIKeyFile)
-		}
-		return k, nil
-	}
-	k := os.Getenv(c.APIKeyEnv)
-	if k == "" {
-		return "", fmt.Errorf("sportsgameodds: api key: environment variable %s is unset or empty", c.APIKeyEnv)
+	k, err := secret.Read(c.APIKeyEnv, c.APIKeyFile)
+	if err != nil {
+		return "", fmt.Errorf("sportsgameodds: api key: %w", err)
 	}
 	return k, nil
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/ballcast/ballcast/internal/secret"
 )
 
 // ErrRejected is returned for HTTP 401 and 403: a wrong key, or a plan
@@ -44,7 +46,7 @@ func (r *rest) get(ctx context.Context, op, path string, q url.Values, v any) er
 	req.Header.Set("Accept", "application/json")
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("sportsgameodds: %s: %w", op, redact(err, r.key))
+		return fmt.Errorf("sportsgameodds: %s: %w", op, secret.Redact(err, r.key))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, r.maxBytes+1))
@@ -74,14 +76,6 @@ func (r *rest) get(ctx context.Context, op, path string, q url.Values, v any) er
 		return fmt.Errorf("sportsgameodds: %s: decode: %w", op, err)
 	}
 	return nil
-}
-
-// redact removes the key from an error's text (a URL error may quote it).
-func redact(err error, key string) error {
-	if key == "" || !strings.Contains(err.Error(), key) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), key, "<redacted>"))
 }
 
 // stream asks for the feed's snapshot and Pusher connection details.
