@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/internal/secret"
 )
 
 // Config configures a Roanuz source. It is the `config:` section of a
@@ -29,6 +29,9 @@ type Config struct {
 	// Default "ROANUZ_API_KEY". New fails when it is unset or empty. The key
 	// itself never appears in the YAML, in errors or in logs.
 	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env"`
+	// APIKeyFile, when set, names a file holding the API key instead (a
+	// mounted secret); surrounding white space is ignored.
+	APIKeyFile string `yaml:"api_key_file" json:"api_key_file"`
 
 	// APIURL is the REST base URL. Default "https://api.sports.roanuz.com".
 	APIURL string `yaml:"api_url" json:"api_url"`
@@ -314,16 +317,16 @@ type Source struct {
 	order   []*worker
 }
 
-// New checks cfg, reads the API key from the environment variable it names,
-// and builds the source. It starts nothing.
+// New checks cfg, reads the API key from the file or the environment
+// variable it names, and builds the source. It starts nothing.
 func New(cfg Config, log zerolog.Logger) (*Source, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	key := os.Getenv(cfg.APIKeyEnv)
-	if key == "" {
-		return nil, fmt.Errorf("roanuz: api key: environment variable %s is unset or empty", cfg.APIKeyEnv)
+	key, err := secret.Read(cfg.APIKeyEnv, cfg.APIKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("roanuz: api key: %w", err)
 	}
 	client := &http.Client{Timeout: cfg.HTTPTimeout}
 	s := &Source{

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -789,5 +790,16 @@ func TestNewNeedsAPIKey(t *testing.T) {
 	}
 	if s.Name() != "roanuz" || s.workers["k"].id != "k" {
 		t.Fatalf("name %q, id %q: want roanuz and the key as default id", s.Name(), s.workers["k"].id)
+	}
+	// A key file (a mounted secret) wins over the variable.
+	cfg.APIKeyFile = filepath.Join(t.TempDir(), "key")
+	if _, err := New(cfg, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "key file") {
+		t.Fatalf("missing key file: %v", err)
+	}
+	if err := os.WriteFile(cfg.APIKeyFile, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = New(cfg, zerolog.Nop()); err != nil || s.auth.apiKey != "from-file" {
+		t.Fatalf("key file: %v", err)
 	}
 }
