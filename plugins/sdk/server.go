@@ -18,13 +18,19 @@ import (
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // Server adapts a Stage to the gRPC Stage service. Serve uses it; sdktest
-// uses it directly. Calls into the Stage are serialised.
+// uses it directly. Calls into the Stage are serialised, unless it is a
+// ConcurrentStage: then calls for different matches run at once (at most
+// maxConcurrentBatches), and only Configure runs alone.
 type Server struct {
 	pb.UnimplementedStageServer
-	stage Stage
-	desc  Description
+	stage      Stage
+	desc       Description
+	concurrent bool
 
-	mu     sync.Mutex // one call at a time through the stage; guards the fields below
+	// mu is held exclusively by Configure and by every call of a stage
+	// that is not concurrent, shared by the calls of one that is; it
+	// guards the fields below.
+	mu     sync.RWMutex
 	dial   Dialer
 	local  Store            // used when the host serves no store
 	conn   *grpc.ClientConn // to the host's store, if it serves one
@@ -45,7 +51,62 @@ func NewServer(stage Stage, desc Description) *Server {
 	if _, ok := stage.(StreamStage); ok && !desc.Streams() {
 		desc.Capabilities = append(slices.Clip(desc.Capabilities), CapabilityStream)
 	}
-	return &Server{stage: stage, desc: desc, local: NewMemStore()}
+	cs, ok := stage.(ConcurrentStage)
+	return &Server{stage: stage, desc: desc, local: NewMemStore(), concurrent: ok && cs.ConcurrentMatches()}
+}
+
+// maxConcurrentBatches bounds the batches a concurrent stage works on at
+// once; the host has at most one in flight per match.
+const maxConcurrentBatches = 64
+
+// serveBatches receives batches from recv and hands each to handle: one
+// after another, or for a concurrent stage each on its own goroutine (at
+// most maxConcurrentBatches). It returns when recv ends (nil at io.EOF) or
+// handle fails, after every handle it started has returned.
+func (s *Server) serveBatches(recv func() (*pb.Batch, error), handle func(*pb.Batch) error) error {
+	if !s.concurrent {
+		for {
+			b, err := recv()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := handle(b); err != nil {
+				return err
+			}
+		}
+	}
+	var (
+		wg     sync.WaitGroup
+		slots  = make(chan struct{}, maxConcurrentBatches)
+		failed = make(chan error, 1)
+	)
+	defer wg.Wait()
+	for {
+		b, err := recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		select {
+		case slots <- struct{}{}:
+		case err := <-failed:
+			return err
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := handle(b); err != nil {
+				select {
+				case failed <- err:
+				default:
+				}
+			}
+		})
+	}
 }
 
 // SetDialer sets how the server reaches the state store the host announces
@@ -105,21 +166,17 @@ func (s *Server) Process(ctx context.Context, b *pb.Batch) (*pb.BatchResult, err
 }
 
 // Stream implements pb.StageServer: batches are handled in arrival order and
-// answered in the same order.
+// answered in the same order, or, for a concurrent stage, at once and
+// answered as they finish (results carry their batch's id).
 func (s *Server) Stream(stream pb.Stage_StreamServer) error {
 	ctx := stream.Context()
-	for {
-		b, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := stream.Send(s.process(ctx, b)); err != nil {
-			return err
-		}
-	}
+	var sendMu sync.Mutex
+	return s.serveBatches(stream.Recv, func(b *pb.Batch) error {
+		res := s.process(ctx, b)
+		sendMu.Lock()
+		defer sendMu.Unlock()
+		return stream.Send(res)
+	})
 }
 
 func (s *Server) process(ctx context.Context, b *pb.Batch) *pb.BatchResult {
@@ -140,8 +197,13 @@ func (s *Server) process(ctx context.Context, b *pb.Batch) *pb.BatchResult {
 // returns into the batch's result. A panicking stage fails the batch, not
 // the plugin process.
 func (s *Server) run(b *pb.Batch, fn func() ([][]*Event, []error)) (res *pb.BatchResult) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if s.concurrent {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+	} else {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			res = &pb.BatchResult{Id: b.GetId(), Error: fmt.Sprintf("stage panicked: %v", r)}

@@ -2,8 +2,6 @@ package sdk
 
 import (
 	"context"
-	"errors"
-	"io"
 	"sync"
 	"sync/atomic"
 
@@ -36,32 +34,27 @@ func (s *Server) ProcessStream(b *pb.Batch, stream pb.Stage_ProcessStreamServer)
 // StreamDeltas implements pb.StageServer for a StreamStage: Stream, with
 // each batch answered by its deltas (tagged with its id) and then its
 // result, on the one long-lived stream. Batches are handled in arrival
-// order.
+// order, or at once for a concurrent stage.
 func (s *Server) StreamDeltas(stream pb.Stage_StreamDeltasServer) error {
 	ss, ok := s.stage.(StreamStage)
 	if !ok {
 		return errNoStream
 	}
 	ctx := stream.Context()
-	for {
-		b, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := s.processStream(ctx, ss, b, stream.Send); err != nil {
-			return err
-		}
+	var sendMu sync.Mutex
+	send := func(m *pb.StreamMessage) error {
+		sendMu.Lock()
+		defer sendMu.Unlock()
+		return stream.Send(m)
 	}
+	return s.serveBatches(stream.Recv, func(b *pb.Batch) error { return s.processStream(ctx, ss, b, send) })
 }
 
 var errNoStream = status.Error(codes.Unimplemented, "sdk: this stage does not stream (no ProcessStream)")
 
 // processStream runs one batch through the stage, sending its deltas as
-// they come and then its result. send is called from one goroutine at a
-// time.
+// they come and then its result. send must be safe to call from several
+// goroutines when the stage is concurrent.
 func (s *Server) processStream(ctx context.Context, ss StreamStage, b *pb.Batch, send func(*pb.StreamMessage) error) error {
 	q := newDeltaQueue(b, MaxPendingDeltas, &s.droppedDeltas)
 	sent := make(chan error, 1)

@@ -31,6 +31,18 @@ type BatchStage interface {
 	ProcessBatch(ctx context.Context, batch []*Event) (results [][]*Event, errs []error)
 }
 
+// ConcurrentStage is implemented by stages whose Process, ProcessBatch and
+// ProcessStream may run concurrently for different matches; the host never
+// has two batches of one match in flight. When ConcurrentMatches reports
+// true, the server handles the batches of different matches at the same
+// time instead of one after another, so a slow call for one match (a
+// language model writing a line) does not hold back the others. Configure
+// still runs alone.
+type ConcurrentStage interface {
+	Stage
+	ConcurrentMatches() bool
+}
+
 // Describer is implemented by stages that describe themselves; ballcast
 // shows this at install time and validates stage config against the schema.
 type Describer interface {
