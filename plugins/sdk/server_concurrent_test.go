@@ -26,7 +26,7 @@ type rendezvous struct {
 }
 
 func (*rendezvous) Configure(context.Context, sdk.Config) error { return nil }
-func (r *rendezvous) ConcurrentMatches() bool                  { return r.concurrent }
+func (r *rendezvous) ConcurrentMatches() bool                   { return r.concurrent }
 
 func (r *rendezvous) Process(ctx context.Context, ev *sdk.Event) ([]*sdk.Event, error) {
 	n := r.inFlight.Add(1)
