@@ -29,9 +29,11 @@ type item struct {
 // frames is the number of frames the item writes.
 func (it *item) frames() int { return 1 + len(it.batch) }
 
-// client is one connection, WebSocket or SSE. Its writer goroutine is the
-// only one that writes data frames; the hub goroutine and the read loop
-// only queue.
+// client is one connection, WebSocket or SSE. Its writer is the only
+// goroutine that writes data frames; the hub goroutine and the read loop
+// only queue. An SSE writer is the handler's loop, woken through ready. A
+// WebSocket's writer runs only while the queue holds frames (see wake), so
+// an idle connection keeps no writer goroutine and no stack for it.
 type client struct {
 	transport string
 	conn      *websocket.Conn // nil for SSE
@@ -43,8 +45,8 @@ type client struct {
 	// (SSE ends its response and ignores both). It must not block.
 	closer func(code websocket.StatusCode, reason string)
 
-	// The queue: up to max items, oldest first. ready receives (without
-	// blocking) whenever items becomes non-empty.
+	// The queue: up to max items, oldest first. Without a writer func,
+	// ready receives (without blocking) whenever items becomes non-empty.
 	mu      sync.Mutex
 	items   []item
 	spare   []item
@@ -52,10 +54,16 @@ type client struct {
 	max     int
 	ready   chan struct{}
 
+	// With writer set, wake starts writer on a new goroutine when items
+	// becomes non-empty and none runs; it returns once the queue is empty.
+	writer  func()
+	writing chan struct{} // non-nil while a writer runs; closed as it returns
+	stopped bool          // no writer starts any more (stopWriter)
+
 	closeOnce  sync.Once
 	closing    chan struct{} // closed when the connection starts closing
 	closed     chan struct{} // closed when the transport has finished closing
-	writerDone chan struct{} // closed when the writer returns
+	writerDone chan struct{} // SSE: closed when the writer returns
 
 	// Owned by the hub goroutine.
 	subs   map[string]*match
@@ -105,14 +113,38 @@ func (c *client) push(it item, latest bool) bool {
 		// Nothing newer may overtake this frame.
 		delete(c.pending, it.match)
 	}
+	start := wasEmpty && c.startLocked()
 	c.mu.Unlock()
 	if wasEmpty {
+		c.wake(start)
+	}
+	return true
+}
+
+// startLocked reports whether the caller, having just made the queue
+// non-empty, must start a writer goroutine, and records it as running.
+// c.mu is held.
+func (c *client) startLocked() bool {
+	if c.writer == nil || c.writing != nil || c.stopped {
+		return false
+	}
+	c.writing = make(chan struct{})
+	return true
+}
+
+// wake tells the writer that the queue is no longer empty: it signals
+// ready, or starts the writer goroutine when startLocked said so.
+func (c *client) wake(start bool) {
+	if c.writer == nil {
 		select {
 		case c.ready <- struct{}{}:
 		default:
 		}
+		return
 	}
-	return true
+	if start {
+		go c.writer()
+	}
 }
 
 // spareMax is the largest queue slice a client keeps between bursts.
@@ -123,6 +155,10 @@ const spareMax = 64
 func (c *client) take() []item {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.takeLocked()
+}
+
+func (c *client) takeLocked() []item {
 	out := c.items
 	next := c.spare
 	if cap(next) > spareMax {
@@ -155,34 +191,102 @@ func (c *client) wsCloser(code websocket.StatusCode, reason string) {
 	}()
 }
 
-// writeLoop writes queued frames and pings until the WebSocket closes.
-// Writes use a context without a deadline: a stuck write is ended by close,
-// which the hub triggers when the queue overflows.
-func (c *client) writeLoop(ctx context.Context, pingInterval time.Duration) {
-	defer close(c.writerDone)
-	ticker := time.NewTicker(pingInterval)
-	defer ticker.Stop()
+// writeQueued is a WebSocket's writer: it writes queued frames until the
+// queue is empty, then returns, and wake starts it again for the next
+// frame. Writes use a context without a deadline: a stuck write is ended by
+// close, which the hub triggers when the queue overflows.
+func (c *client) writeQueued(ctx context.Context) {
 	for {
-		select {
-		case <-c.closing:
+		items := c.takeOrStop()
+		if items == nil {
 			return
-		case <-c.ready:
-			if err := c.writeBatch(ctx, c.take()); err != nil {
-				c.log.Debug().Err(err).Msg("write failed")
-				c.close(websocket.StatusInternalError, "write failed")
-				return
-			}
-		case <-ticker.C:
-			pctx, cancel := context.WithTimeout(ctx, pingInterval)
-			err := c.conn.Ping(pctx)
-			cancel()
-			if err != nil {
-				c.log.Debug().Err(err).Msg("ping failed")
-				c.close(ClosePingTimeout, ReasonPingTimeout)
-				return
-			}
+		}
+		if err := c.writeBatch(ctx, items); err != nil {
+			c.log.Debug().Err(err).Msg("write failed")
+			c.close(websocket.StatusInternalError, "write failed")
+			c.mu.Lock()
+			c.stopped = true
+			c.endWriterLocked()
+			c.mu.Unlock()
+			return
 		}
 	}
+}
+
+// takeOrStop is take for the writer goroutine: when the queue is empty, or
+// the writer is stopped, it records the writer as gone and returns nil.
+func (c *client) takeOrStop() []item {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.items) == 0 || c.stopped {
+		c.endWriterLocked()
+		return nil
+	}
+	return c.takeLocked()
+}
+
+func (c *client) endWriterLocked() {
+	if c.writing != nil {
+		close(c.writing)
+		c.writing = nil
+	}
+}
+
+// stopWriter lets no writer start any more and waits for the running one.
+func (c *client) stopWriter() {
+	c.mu.Lock()
+	c.stopped = true
+	w := c.writing
+	c.mu.Unlock()
+	if w != nil {
+		<-w
+	}
+}
+
+// pinger pings a WebSocket every interval from a timer, so an idle
+// connection keeps no goroutine for it: one runs only while a ping waits
+// for its pong. A pong that does not come within interval closes the
+// connection with ClosePingTimeout.
+type pinger struct {
+	c        *client
+	ctx      context.Context
+	interval time.Duration
+	mu       sync.Mutex
+	t        *time.Timer
+	done     bool
+}
+
+func (c *client) startPings(ctx context.Context, interval time.Duration) *pinger {
+	p := &pinger{c: c, ctx: ctx, interval: interval}
+	p.mu.Lock()
+	p.t = time.AfterFunc(interval, p.ping)
+	p.mu.Unlock()
+	return p
+}
+
+func (p *pinger) ping() {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(p.ctx, p.interval)
+	err := p.c.conn.Ping(ctx)
+	cancel()
+	if err != nil {
+		p.c.log.Debug().Err(err).Msg("ping failed")
+		p.c.close(ClosePingTimeout, ReasonPingTimeout)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.done {
+		p.t.Reset(max(p.interval-time.Since(start), 0))
+	}
+}
+
+// stop ends the pings; a ping in flight ends with the connection.
+func (p *pinger) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done = true
+	p.t.Stop()
 }
 
 // writeBatch writes items as WebSocket messages. When several frames are

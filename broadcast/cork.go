@@ -89,7 +89,10 @@ func (w *corkWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.cork = &corkConn{Conn: conn}
-	return w.cork, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(w.cork, brw.Writer.Size())), nil
+	// net/http keeps brw's buffers for the connection's life: reuse the
+	// writer's rather than hold a second one.
+	brw.Writer.Reset(w.cork)
+	return w.cork, brw, nil
 }
 
 func (w *corkWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

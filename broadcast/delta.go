@@ -83,12 +83,10 @@ func (c *client) pushDelta(it item) bool {
 	}
 	wasEmpty := len(c.items) == 0
 	c.items = append(c.items, it)
+	start := wasEmpty && c.startLocked()
 	c.mu.Unlock()
 	if wasEmpty {
-		select {
-		case c.ready <- struct{}{}:
-		default:
-		}
+		c.wake(start)
 	}
 	return true
 }

@@ -104,16 +104,21 @@ func (h *Hub) serveMatchWS(w http.ResponseWriter, r *http.Request) {
 	h.runWS(w, r, t, &sub)
 }
 
-// runWS upgrades r and serves the connection until it closes. With sub
-// set, the connection follows that one match and takes no requests.
+// runWS upgrades r, registers the connection and hands it to serveWSConn
+// on a new goroutine. With sub set, the connection follows that one match
+// and takes no requests.
+//
+// The handler returns once the connection is hijacked, so its goroutine,
+// whose stack grew through the upgrade, ends; the read loop, which waits
+// for the connection's whole life, starts on a small stack.
 func (h *Hub) runWS(w http.ResponseWriter, r *http.Request, t Ticket, sub *command) {
-	defer t.Release()
 	cw := &corkWriter{ResponseWriter: w}
 	conn, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
 		OriginPatterns:  h.cfg.AllowedOrigins,
 		CompressionMode: websocket.CompressionDisabled,
 	})
 	if err != nil {
+		t.Release()
 		h.log.Debug().Err(err).Str("remote", r.RemoteAddr).Msg("websocket accept failed")
 		return // Accept has written the response
 	}
@@ -121,22 +126,33 @@ func (h *Hub) runWS(w http.ResponseWriter, r *http.Request, t Ticket, sub *comma
 	c := newClient(TransportWS, h.cfg.QueueSize, h.log.With().Str("remote", r.RemoteAddr).Logger(), &h.stats)
 	c.conn, c.cork, c.ticket = conn, cw.cork, t
 	c.closer = c.wsCloser
-	r0, err := h.query(r.Context(), command{op: cmdRegister, c: c})
-	if err != nil || !r0.ok {
-		_ = conn.Close(CloseGoingAway, ReasonShutdown)
-		return
-	}
-	c.log.Debug().Msg("client connected")
-	defer closeAtExpiry(t, c)()
-
 	// Reads and writes are ended by closing the connection, never by a
 	// context, so they run under one with no deadline and no cancel.
 	ctx := context.WithoutCancel(r.Context())
-	go c.writeLoop(ctx, h.cfg.PingInterval)
+	c.writer = func() { c.writeQueued(ctx) }
+	r0, err := h.query(r.Context(), command{op: cmdRegister, c: c})
+	if err != nil || !r0.ok {
+		t.Release()
+		_ = conn.Close(CloseGoingAway, ReasonShutdown)
+		return
+	}
+	var follow command
 	if sub != nil {
-		cmd := *sub
-		cmd.c = c
-		if h.tell(ctx, cmd) {
+		follow = *sub
+		follow.c = c
+	}
+	go h.serveWSConn(ctx, c, follow)
+}
+
+// serveWSConn serves a registered WebSocket until it closes: it subscribes
+// to follow.match when set, reads requests, then unregisters.
+func (h *Hub) serveWSConn(ctx context.Context, c *client, follow command) {
+	defer c.ticket.Release()
+	c.log.Debug().Msg("client connected")
+	defer closeAtExpiry(c.ticket, c)()
+	pings := c.startPings(ctx, h.cfg.PingInterval)
+	if follow.c != nil {
+		if h.tell(ctx, follow) {
 			h.readLoop(ctx, c, true)
 		}
 	} else {
@@ -144,7 +160,8 @@ func (h *Hub) runWS(w http.ResponseWriter, r *http.Request, t Ticket, sub *comma
 	}
 
 	c.close(websocket.StatusNormalClosure, "")
-	<-c.writerDone
+	pings.stop()
+	c.stopWriter()
 	<-c.closed
 	// Unregister even while the hub shuts down: Run waits for it. Only a
 	// stopped hub gives up, and then nobody is waiting.
