@@ -247,6 +247,10 @@ func (s *wsRef) url(addr string) string { return addr + "/v1/ws" }
 func (s *wsRef) handler() http.Handler  { return s }
 
 func (s *wsRef) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// close waits for the handlers too (http.Server.Close does not wait
+	// for hijacked connections), so the next phase's baseline is clean.
+	s.wg.Add(1)
+	defer s.wg.Done()
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
@@ -321,6 +325,7 @@ type sseRef struct {
 	events [][]byte // the SSE encoding of lb.frames
 	mu     sync.Mutex
 	conns  map[*sseConn]struct{}
+	wg     sync.WaitGroup // the handlers
 }
 
 type sseConn struct {
@@ -344,6 +349,8 @@ func (s *sseRef) url(addr string) string { return addr + "/v1/sse/matches/" + s.
 func (s *sseRef) handler() http.Handler  { return s }
 
 func (s *sseRef) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.wg.Add(1)
+	defer s.wg.Done()
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "no flusher", http.StatusInternalServerError)
@@ -396,10 +403,11 @@ func (s *sseRef) publish(_ context.Context, i int) error {
 
 func (s *sseRef) close() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for c := range s.conns {
 		c.close()
 	}
+	s.mu.Unlock()
+	s.wg.Wait()
 }
 
 // phase runs one server against n clients of proto ("ws" or "sse").
