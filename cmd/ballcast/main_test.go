@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -356,5 +358,56 @@ func TestUsageErrors(t *testing.T) {
 				t.Fatalf("err = %v (exit %d), want a usage error (exit 2)", err, exitCode(err))
 			}
 		})
+	}
+}
+
+// runYAML parses yml (named name in errors; ${VAR} from the environment)
+// and serves it as role ("" for all) on a fresh data directory until the
+// test ends. logs gets the process log.
+func runYAML(t *testing.T, name, yml, role string) (srv *server, logs *syncBuffer) {
+	t.Helper()
+	cfg, err := pipeline.Parse(name, []byte(yml), &pipeline.LoadOptions{SourceTypes: sourceTypes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs = &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err = startServer(ctx, cfg, serverOptions{listen: "127.0.0.1:0", dataDir: t.TempDir(), role: role}, zerolog.New(logs))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); srv.Wait() }) //nolint:errcheck // shutting down
+	return srv, logs
+}
+
+// startSim serves a provider simulator's handler and returns its URL and
+// a function that starts its clock. Both stop when the test ends.
+func startSim(t *testing.T, h http.Handler, run func(context.Context) error) (url string, start func()) {
+	t.Helper()
+	api := httptest.NewServer(h)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var once sync.Once
+	start = func() { once.Do(func() { go func() { done <- run(ctx) }() }) }
+	t.Cleanup(func() {
+		start() // so that done is sent
+		stop()
+		<-done
+		api.Close()
+	})
+	return api.URL, start
+}
+
+// wantBundledScorecard fails the test unless f's scorecard is the bundled
+// match's final scorecard as Cricsheet has it.
+func wantBundledScorecard(t *testing.T, f broadcasttest.Frame) {
+	t.Helper()
+	ref, err := refscore.Score(replay.Bundled())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := scorereport.Diff(wireReport(f.Data.Scorecard), ref); len(d) > 0 {
+		t.Fatalf("final scorecard differs from Cricsheet:\n%s", strings.Join(d, "\n"))
 	}
 }

@@ -17,12 +17,9 @@ import (
 	"github.com/ballcast/ballcast/broadcast"
 	"github.com/ballcast/ballcast/broadcast/broadcasttest"
 	"github.com/ballcast/ballcast/core/event"
-	"github.com/ballcast/ballcast/core/scorereport"
 	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/core/source/roanuz/roanuzsim"
 	"github.com/ballcast/ballcast/core/source/scorelytics/scorelyticssim"
-	"github.com/ballcast/ballcast/internal/refscore"
-	"github.com/ballcast/ballcast/pipeline"
 )
 
 // TestTwoProvidersOneMatch runs one pipeline with two sources feeding one
@@ -117,18 +114,7 @@ stages:
     plugin: stats
     timeout: 2s
 `
-	cfg, err := pipeline.Parse("merge-e2e.yaml", []byte(yml), &pipeline.LoadOptions{SourceTypes: sourceTypes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := startServer(ctx, cfg, serverOptions{listen: "127.0.0.1:0", dataDir: t.TempDir()}, zerolog.New(logs))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	defer func() { cancel(); srv.Wait() }() //nolint:errcheck // shutting down
+	srv, _ := runYAML(t, "merge-e2e.yaml", yml, "")
 	go func() { rzDone <- rz.Run(rzCtx) }()
 	slStarted := false
 	defer func() {
@@ -195,13 +181,7 @@ stages:
 	if from["roanuz"] < 20 || from["scorelytics"] == 0 {
 		t.Fatalf("balls by provider %v: want both, Roanuz at least the 20 before Scorelytics started", from)
 	}
-	ref, err := refscore.Score(replay.Bundled())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := scorereport.Diff(wireReport(last.Data.Scorecard), ref); len(d) > 0 {
-		t.Fatalf("final scorecard differs from Cricsheet:\n%s", strings.Join(d, "\n"))
-	}
+	wantBundledScorecard(t, last)
 	// Scorelytics delivered the balls Roanuz had already given too: the
 	// ingest log kept one copy.
 	dups := metric(t, "http://"+srv.Addr()+"/metrics", `ingest_duplicates_total\{source="scorelytics"\} (\d+)`)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,11 +10,8 @@ import (
 
 	"github.com/ballcast/ballcast/broadcast/broadcasttest"
 	"github.com/ballcast/ballcast/core/event"
-	"github.com/ballcast/ballcast/core/scorereport"
 	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/core/source/roanuz/roanuzsim"
-	"github.com/ballcast/ballcast/internal/refscore"
-	"github.com/ballcast/ballcast/pipeline"
 )
 
 // TestRoanuzThroughSimulatorWithFaults replays the bundled match through the
@@ -36,11 +32,7 @@ func TestRoanuzThroughSimulatorWithFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httptest.NewServer(sim.Handler())
-	defer api.Close()
-	simCtx, stopSim := context.WithCancel(context.Background())
-	simDone := make(chan error, 1)
-	defer func() { stopSim(); <-simDone }()
+	apiURL, startClock := startSim(t, sim.Handler(), sim.Run)
 
 	t.Setenv("TEST_ROANUZ_KEY", "k3y")
 	yml := `
@@ -50,8 +42,8 @@ sources:
     config:
       project_key: proj
       api_key_env: TEST_ROANUZ_KEY
-      api_url: ` + api.URL + `
-      socket_url: ` + api.URL + `
+      api_url: ` + apiURL + `
+      socket_url: ` + apiURL + `
       backoff_min: 10ms
       backoff_max: 100ms
       heartbeat: 200ms
@@ -61,19 +53,8 @@ sources:
         - key: wc22final
           id: "1298179"
 ` + stagesOf(t)
-	cfg, err := pipeline.Parse("roanuz-e2e.yaml", []byte(yml), &pipeline.LoadOptions{SourceTypes: sourceTypes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := startServer(ctx, cfg, serverOptions{listen: "127.0.0.1:0", dataDir: t.TempDir()}, zerolog.New(logs))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	defer func() { cancel(); srv.Wait() }() //nolint:errcheck // shutting down
-	go func() { simDone <- sim.Run(simCtx) }()
+	srv, _ := runYAML(t, "roanuz-e2e.yaml", yml, "")
+	startClock()
 
 	var balls []event.Event
 	for _, ev := range want {
@@ -114,13 +95,7 @@ sources:
 			t.Fatalf("ball %s has no commentary", f.ID)
 		}
 	}
-	ref, err := refscore.Score(replay.Bundled())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := scorereport.Diff(wireReport(last.Data.Scorecard), ref); len(d) > 0 {
-		t.Fatalf("final scorecard differs from Cricsheet:\n%s", strings.Join(d, "\n"))
-	}
+	wantBundledScorecard(t, last)
 	st := sim.Stats()
 	if st.Drops == 0 || st.Malformed == 0 || st.Duplicates == 0 || st.Unauthorized == 0 {
 		t.Fatalf("faults not all injected: %+v", st)

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -14,11 +12,8 @@ import (
 
 	"github.com/ballcast/ballcast/broadcast/broadcasttest"
 	"github.com/ballcast/ballcast/core/event"
-	"github.com/ballcast/ballcast/core/scorereport"
 	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/core/source/scorelytics/scorelyticssim"
-	"github.com/ballcast/ballcast/internal/refscore"
-	"github.com/ballcast/ballcast/pipeline"
 )
 
 // expectedScorelytics is the stream a Scorelytics feed of evs must
@@ -70,11 +65,7 @@ func TestScorelyticsThroughSimulatorWithFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httptest.NewServer(sim.Handler())
-	defer api.Close()
-	simCtx, stopSim := context.WithCancel(context.Background())
-	simDone := make(chan error, 1)
-	defer func() { stopSim(); <-simDone }()
+	apiURL, startClock := startSim(t, sim.Handler(), sim.Run)
 
 	t.Setenv("TEST_SCORELYTICS_KEY", "sk_e2e")
 	yml := `
@@ -84,26 +75,15 @@ sources:
     config:
       matches: [sl-wc22]
       api_key_env: TEST_SCORELYTICS_KEY
-      api_url: ` + api.URL + `
+      api_url: ` + apiURL + `
       backoff_min: 10ms
       backoff_max: 100ms
       read_timeout: 2s
     matches:
       sl-wc22: "1298179"
 ` + stagesOf(t)
-	cfg, err := pipeline.Parse("scorelytics-e2e.yaml", []byte(yml), &pipeline.LoadOptions{SourceTypes: sourceTypes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := startServer(ctx, cfg, serverOptions{listen: "127.0.0.1:0", dataDir: t.TempDir()}, zerolog.New(logs))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	defer func() { cancel(); srv.Wait() }() //nolint:errcheck // shutting down
-	go func() { simDone <- sim.Run(simCtx) }()
+	srv, logs := runYAML(t, "scorelytics-e2e.yaml", yml, "")
+	startClock()
 
 	ids := expectedScorelytics(want, "1298179")
 	c := broadcasttest.Dial(t, "http://"+srv.Addr()+"/v1/ws")
@@ -119,13 +99,7 @@ sources:
 	if last.ID != "1298179/status/completed" {
 		t.Fatalf("last event %s", last.ID)
 	}
-	ref, err := refscore.Score(replay.Bundled())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := scorereport.Diff(wireReport(last.Data.Scorecard), ref); len(d) > 0 {
-		t.Fatalf("final scorecard differs from Cricsheet:\n%s", strings.Join(d, "\n"))
-	}
+	wantBundledScorecard(t, last)
 	st := sim.Stats()
 	if st.Drops == 0 || st.Malformed == 0 || st.Duplicates == 0 || st.Connects < 2 {
 		t.Fatalf("faults not all injected: %+v", st)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -13,11 +11,8 @@ import (
 
 	"github.com/ballcast/ballcast/broadcast/broadcasttest"
 	"github.com/ballcast/ballcast/core/event"
-	"github.com/ballcast/ballcast/core/scorereport"
 	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/core/source/sportrix/sportrixsim"
-	"github.com/ballcast/ballcast/internal/refscore"
-	"github.com/ballcast/ballcast/pipeline"
 )
 
 // TestSportrixThroughSimulatorWithFaults replays the bundled match through
@@ -43,11 +38,7 @@ func TestSportrixThroughSimulatorWithFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httptest.NewServer(sim.Handler())
-	defer api.Close()
-	simCtx, stopSim := context.WithCancel(context.Background())
-	simDone := make(chan error, 1)
-	defer func() { stopSim(); <-simDone }()
+	apiURL, startClock := startSim(t, sim.Handler(), sim.Run)
 
 	t.Setenv("TEST_SPORTRIX_KEY", "sk_e2e")
 	yml := `
@@ -55,7 +46,7 @@ sources:
   - name: sportrix
     type: sportrix
     config:
-      url: ws` + strings.TrimPrefix(api.URL, "http") + sportrixsim.Path + `
+      url: ws` + strings.TrimPrefix(apiURL, "http") + sportrixsim.Path + `
       api_key_env: TEST_SPORTRIX_KEY
       auth: header
       matches: [1298179]
@@ -66,19 +57,8 @@ sources:
     matches:
       "1298179": wc22final
 ` + stagesOf(t)
-	cfg, err := pipeline.Parse("sportrix-e2e.yaml", []byte(yml), &pipeline.LoadOptions{SourceTypes: sourceTypes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := startServer(ctx, cfg, serverOptions{listen: "127.0.0.1:0", dataDir: t.TempDir()}, zerolog.New(logs))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	defer func() { cancel(); srv.Wait() }() //nolint:errcheck // shutting down
-	go func() { simDone <- sim.Run(simCtx) }()
+	srv, logs := runYAML(t, "sportrix-e2e.yaml", yml, "")
+	startClock()
 
 	c := broadcasttest.Dial(t, "http://"+srv.Addr()+"/v1/ws")
 	got := follow(t, c, "wc22final", len(want), func(i int, f broadcasttest.Frame) {
@@ -90,13 +70,7 @@ sources:
 		}
 	})
 	last := got[len(got)-1]
-	ref, err := refscore.Score(replay.Bundled())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := scorereport.Diff(wireReport(last.Data.Scorecard), ref); len(d) > 0 {
-		t.Fatalf("final scorecard differs from Cricsheet:\n%s", strings.Join(d, "\n"))
-	}
+	wantBundledScorecard(t, last)
 	st := sim.Stats()
 	if st.Drops == 0 || st.Malformed == 0 || st.Duplicates == 0 || st.Errors == 0 || st.Snapshots < 2 {
 		t.Fatalf("faults not all injected or no re-snapshot: %+v", st)

@@ -13,7 +13,6 @@ import (
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/core/source/sportsgameodds/sgosim"
-	"github.com/ballcast/ballcast/pipeline"
 )
 
 // TestSportsGameOddsThroughSimulatorWithFaults runs the bundled match
@@ -55,18 +54,7 @@ sources:
       backoff_max: 100ms
       http_timeout: 5s
 ` + stagesOf(t)
-	cfg, err := pipeline.Parse("sgo-e2e.yaml", []byte(yml), &pipeline.LoadOptions{SourceTypes: sourceTypes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := startServer(ctx, cfg, serverOptions{listen: "127.0.0.1:0", dataDir: t.TempDir()}, zerolog.New(logs))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	defer func() { cancel(); srv.Wait() }() //nolint:errcheck // shutting down
+	srv, logs := runYAML(t, "sgo-e2e.yaml", yml, "")
 
 	// The match starts once the source listens on the live channel (it is
 	// not in the live snapshot before it starts).
