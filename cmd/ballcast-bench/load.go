@@ -218,37 +218,86 @@ func (s *hubServer) close() { s.cancel(); <-s.done }
 // frame (the subscribe request) with a snapshot, as the hub does, and
 // drops a client whose queue is full.
 type wsRef struct {
+	refClients
 	lb       *loadBench
 	upgrader websocket.Upgrader
-	mu       sync.Mutex
-	conns    map[*refConn]struct{}
-	wg       sync.WaitGroup
 }
 
-type refConn struct {
-	ws   *websocket.Conn
-	ch   chan []byte
-	once sync.Once
-	done chan struct{}
+// refClients is a reference server's set of clients: publish queues a
+// frame to each and drops a client whose queue is full, as the hub does;
+// closeAll also waits for the handlers (http.Server.Close does not wait
+// for hijacked connections), so the next phase's baseline is clean.
+type refClients struct {
+	mu    sync.Mutex
+	conns map[*refQueue]struct{}
+	wg    sync.WaitGroup // the handlers and writers
 }
 
-func (c *refConn) close() {
+// refQueue is one reference client: the frames its writer is to send.
+type refQueue struct {
+	ch      chan []byte
+	once    sync.Once
+	done    chan struct{}
+	onClose func() // also run by close, if set
+}
+
+func (c *refQueue) close() {
 	c.once.Do(func() {
 		close(c.done)
-		_ = c.ws.Close()
+		if c.onClose != nil {
+			c.onClose()
+		}
 	})
 }
 
-func newWSRef(lb *loadBench) *wsRef {
-	return &wsRef{lb: lb, conns: map[*refConn]struct{}{}}
+// add registers a client whose queue starts with first.
+func (s *refClients) add(first []byte, onClose func()) *refQueue {
+	c := &refQueue{ch: make(chan []byte, broadcast.DefaultQueueSize), done: make(chan struct{}), onClose: onClose}
+	c.ch <- first
+	s.mu.Lock()
+	if s.conns == nil {
+		s.conns = map[*refQueue]struct{}{}
+	}
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	return c
 }
+
+func (s *refClients) remove(c *refQueue) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	c.close()
+}
+
+func (s *refClients) publishFrame(f []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		select {
+		case c.ch <- f:
+		default:
+			delete(s.conns, c)
+			c.close()
+		}
+	}
+}
+
+func (s *refClients) close() {
+	s.mu.Lock()
+	for c := range s.conns {
+		c.close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+func newWSRef(lb *loadBench) *wsRef { return &wsRef{lb: lb} }
 
 func (s *wsRef) url(addr string) string { return addr + "/v1/ws" }
 func (s *wsRef) handler() http.Handler  { return s }
 
 func (s *wsRef) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// close waits for the handlers too (http.Server.Close does not wait
-	// for hijacked connections), so the next phase's baseline is clean.
 	s.wg.Add(1)
 	defer s.wg.Done()
 	ws, err := s.upgrader.Upgrade(w, r, nil)
@@ -260,11 +309,7 @@ func (s *wsRef) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = ws.Close()
 		return
 	}
-	c := &refConn{ws: ws, ch: make(chan []byte, broadcast.DefaultQueueSize), done: make(chan struct{})}
-	c.ch <- s.lb.snap
-	s.mu.Lock()
-	s.conns[c] = struct{}{}
-	s.mu.Unlock()
+	c := s.add(s.lb.snap, func() { _ = ws.Close() })
 	s.wg.Go(func() {
 		for {
 			select {
@@ -283,34 +328,12 @@ func (s *wsRef) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
-	c.close()
+	s.remove(c)
 }
 
 func (s *wsRef) publish(_ context.Context, i int) error {
-	f := s.lb.frames[i]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for c := range s.conns {
-		select {
-		case c.ch <- f:
-		default:
-			delete(s.conns, c)
-			c.close()
-		}
-	}
+	s.publishFrame(s.lb.frames[i])
 	return nil
-}
-
-func (s *wsRef) close() {
-	s.mu.Lock()
-	for c := range s.conns {
-		c.close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
 }
 
 // sseRef is the SSE reference: a minimal net/http server streaming the
@@ -320,24 +343,14 @@ func (s *wsRef) close() {
 // each stream with a snapshot, as the hub does, and drops a client whose
 // queue is full.
 type sseRef struct {
+	refClients
 	lb     *loadBench
 	snap   []byte
 	events [][]byte // the SSE encoding of lb.frames
-	mu     sync.Mutex
-	conns  map[*sseConn]struct{}
-	wg     sync.WaitGroup // the handlers
 }
-
-type sseConn struct {
-	ch   chan []byte
-	once sync.Once
-	done chan struct{}
-}
-
-func (c *sseConn) close() { c.once.Do(func() { close(c.done) }) }
 
 func newSSERef(lb *loadBench) *sseRef {
-	s := &sseRef{lb: lb, conns: map[*sseConn]struct{}{}}
+	s := &sseRef{lb: lb}
 	s.snap = fmt.Appendf(nil, "retry: 1000\nid: bench:0\nevent: snapshot\ndata: %s\n\n", lb.snap)
 	for i, f := range lb.frames {
 		s.events = append(s.events, fmt.Appendf(nil, "id: bench:%d\nevent: event\ndata: %s\n\n", i+1, f))
@@ -356,16 +369,8 @@ func (s *sseRef) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no flusher", http.StatusInternalServerError)
 		return
 	}
-	c := &sseConn{ch: make(chan []byte, broadcast.DefaultQueueSize), done: make(chan struct{})}
-	c.ch <- s.snap
-	s.mu.Lock()
-	s.conns[c] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-	}()
+	c := s.add(s.snap, nil)
+	defer s.remove(c)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -387,27 +392,8 @@ func (s *sseRef) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *sseRef) publish(_ context.Context, i int) error {
-	f := s.events[i]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for c := range s.conns {
-		select {
-		case c.ch <- f:
-		default:
-			delete(s.conns, c)
-			c.close()
-		}
-	}
+	s.publishFrame(s.events[i])
 	return nil
-}
-
-func (s *sseRef) close() {
-	s.mu.Lock()
-	for c := range s.conns {
-		c.close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
 }
 
 // phase runs one server against n clients of proto ("ws" or "sse").
