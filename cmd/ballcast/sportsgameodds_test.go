@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -28,7 +27,7 @@ func TestSportsGameOddsThroughSimulatorWithFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := sgoStateIDs("1298179", evs)
+	want := sgosim.StateIDs("1298179", evs)
 	sim, err := sgosim.New(sgosim.Config{
 		APIKey: "k3y", Interval: 3 * time.Millisecond, Public: true, Lockstep: true,
 		Faults: sgosim.Faults{DropEvery: 43, ErrorEvery: 71, MalformedEvery: 31, DuplicateEvery: 5},
@@ -105,42 +104,6 @@ sources:
 		t.Fatalf("faults not all injected, or a missed state not recovered: %+v", st)
 	}
 	t.Logf("%d state changes exactly once in order; simulator %+v", len(got), st)
-}
-
-// sgoStateIDs lists the state changes a SportsGameOdds client sees while
-// the simulator replays evs one delivery at a time, under match ID match.
-func sgoStateIDs(match string, evs []event.Event) []string {
-	type tally struct{ runs, wkts, balls int }
-	inn := map[int]*tally{}
-	var out []string
-	add := func(format string, args ...any) { out = append(out, match+"/"+fmt.Sprintf(format, args...)) }
-	for _, ev := range evs {
-		switch ev.Kind {
-		case event.KindStatus:
-			add("status/%s", ev.Status.State)
-		case event.KindInnings:
-			if ev.Innings.End {
-				add("innings/%d/end", ev.Innings.Number)
-				continue
-			}
-			inn[ev.Innings.Number] = &tally{}
-			add("innings/%d/start", ev.Innings.Number)
-			add("score/%d/0/0-0", ev.Innings.Number)
-		case event.KindBall:
-			t := inn[ev.Ball.Innings]
-			t.runs += ev.Ball.Runs()
-			for _, w := range ev.Ball.Wickets {
-				if w.IsTeamWicket() {
-					t.wkts++
-				}
-			}
-			if ev.Ball.Legal {
-				t.balls++
-			}
-			add("score/%d/%d/%d-%d", ev.Ball.Innings, t.balls, t.runs, t.wkts)
-		}
-	}
-	return out
 }
 
 // TestSportsGameOddsExampleValidates: examples/pipelines/sportsgameodds.yaml

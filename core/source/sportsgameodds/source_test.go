@@ -2,7 +2,6 @@ package sportsgameodds_test
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -16,51 +15,6 @@ import (
 	"github.com/ballcast/ballcast/core/source/sportsgameodds/sgosim"
 )
 
-// expectedIDs lists, independently of the source, the state changes a
-// SportsGameOdds client sees while a Cricsheet match is replayed one
-// delivery at a time: status, innings start (with its 0/0 score), the
-// score after every delivery, innings end, result.
-func expectedIDs(match string, evs []event.Event) []string {
-	type tally struct{ runs, wkts, balls int }
-	inn := map[int]*tally{}
-	var out []string
-	seen := map[string]bool{}
-	add := func(format string, args ...any) {
-		id := match + "/" + fmt.Sprintf(format, args...)
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	for _, ev := range evs {
-		switch ev.Kind {
-		case event.KindStatus:
-			add("status/%s", ev.Status.State)
-		case event.KindInnings:
-			if ev.Innings.End {
-				add("innings/%d/end", ev.Innings.Number)
-				continue
-			}
-			inn[ev.Innings.Number] = &tally{}
-			add("innings/%d/start", ev.Innings.Number)
-			add("score/%d/0/0-0", ev.Innings.Number)
-		case event.KindBall:
-			t := inn[ev.Ball.Innings]
-			t.runs += ev.Ball.Runs()
-			for _, w := range ev.Ball.Wickets {
-				if w.IsTeamWicket() {
-					t.wkts++
-				}
-			}
-			if ev.Ball.Legal {
-				t.balls++
-			}
-			add("score/%d/%d/%d-%d", ev.Ball.Innings, t.balls, t.runs, t.wkts)
-		}
-	}
-	return out
-}
-
 // TestReplayThroughSimulatorWithFaults replays the bundled T20 final
 // through the simulator with every fault on (connections dropped and
 // pusher:error 4200/4100 just before a notification, so it reaches nobody;
@@ -73,7 +27,7 @@ func TestReplayThroughSimulatorWithFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := append([]string{"wc22final/status/scheduled"}, expectedIDs("wc22final", evs)...)
+	want := append([]string{"wc22final/status/scheduled"}, sgosim.StateIDs("wc22final", evs)...)
 	sim, err := sgosim.New(sgosim.Config{
 		APIKey: "k3y", Interval: 2 * time.Millisecond, Lockstep: true,
 		Faults: sgosim.Faults{DropEvery: 41, ErrorEvery: 67, ErrorCodes: []int{4200, 4100}, MalformedEvery: 29, DuplicateEvery: 7, WrongKeyFirst: 1, Delay: time.Millisecond},
