@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/rs/zerolog"
+
+	"github.com/ballcast/ballcast/internal/retry"
 )
 
 // Protocol is the protocol revision the client speaks.
@@ -318,15 +319,10 @@ func (c *Client) Run(ctx context.Context, handle func(Event)) error {
 	}
 }
 
-// backoff is base doubled per earlier failure, capped at BackoffMax, then
-// jittered to between half and all of it.
+// backoff is base doubled per earlier failure, capped at BackoffMax (or
+// base, if larger), then jittered to between half and all of it.
 func (c *Client) backoff(base time.Duration, failures int) time.Duration {
-	d := base
-	for i := 0; i < failures && d < c.opts.BackoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, max(c.opts.BackoffMax, base))
-	return d/2 + rand.N(d/2+1)
+	return retry.Backoff{Min: base, Max: max(c.opts.BackoffMax, base)}.Delay(failures + 1)
 }
 
 type readResult struct {

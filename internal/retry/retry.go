@@ -1,6 +1,8 @@
-// Package retry repeats an operation against a durable store until it
-// succeeds: for steps that must not drop an event on a transient error
-// (appending to the ingest log, publishing to the feed).
+// Package retry holds ballcast's two ways of trying again: Do repeats an
+// operation against a durable store until it succeeds, for steps that must
+// not drop an event on a transient error (appending to the ingest log,
+// publishing to the feed); Backoff spaces the reconnects of a client of a
+// remote service (the provider sources, the Pusher client).
 package retry
 
 import (

@@ -42,7 +42,7 @@ func (s *Source) manage(ctx context.Context) error {
 		if failures >= s.cfg.MaxAttempts {
 			return fmt.Errorf("roanuz: gave up after %d failed connection attempts in a row: %w", failures, err)
 		}
-		d := s.bo.delay(max(failures, 1))
+		d := s.bo.Delay(failures)
 		s.log.Warn().Err(err).Int("attempt", failures).Dur("backoff", d).Msg("connection ended, reconnecting")
 		t := time.NewTimer(d)
 		select {

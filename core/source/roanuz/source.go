@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/internal/retry"
 	"github.com/ballcast/ballcast/internal/secret"
 )
 
@@ -307,7 +308,7 @@ type Source struct {
 	log  zerolog.Logger
 	auth *auth
 	rest *rest
-	bo   backoff
+	bo   retry.Backoff
 	st   counters
 	// eio is the Engine.IO revision of the next dial; owned by the manage
 	// goroutine, it starts at cfg.EIO and flips on a version mismatch.
@@ -333,7 +334,7 @@ func New(cfg Config, log zerolog.Logger) (*Source, error) {
 		cfg:     cfg,
 		log:     log.With().Str("provider", "roanuz").Logger(),
 		auth:    newAuth(cfg.APIURL, cfg.ProjectKey, key, client),
-		bo:      newBackoff(cfg.BackoffMin, cfg.BackoffMax),
+		bo:      retry.Backoff{Min: cfg.BackoffMin, Max: cfg.BackoffMax},
 		workers: map[string]*worker{},
 		eio:     cfg.EIO,
 	}
@@ -480,7 +481,7 @@ func (s *Source) work(ctx context.Context, w *worker, out chan<- event.Event) {
 				// the match was not joined is only recovered if another
 				// update arrives.
 				failures++
-				d := s.bo.delay(failures)
+				d := s.bo.Delay(failures)
 				s.st.resyncFailures.Add(1)
 				log.Warn().Err(err).Dur("retry_in", d).Msg("resync failed")
 				time.AfterFunc(d, w.requestResync)

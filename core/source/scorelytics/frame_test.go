@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/ballcast/ballcast/internal/retry"
 )
 
 type frameCase struct{ name, want, frame string }
@@ -85,26 +87,26 @@ func FuzzParseFrame(f *testing.F) {
 }
 
 func TestBackoffCappedAt30s(t *testing.T) {
-	b := backoff{min: Config{}.withDefaults().BackoffMin, max: Config{}.withDefaults().BackoffMax}
-	prev := b.min / 2
+	b := retry.Backoff{Min: Config{}.withDefaults().BackoffMin, Max: Config{}.withDefaults().BackoffMax}
+	prev := b.Min / 2
 	for n := 1; n <= 100; n++ {
 		for _, r := range []float64{0, 0.5, 0.999999} {
-			b.rand = func() float64 { return r }
-			d := b.delay(n)
+			b.Rand = func() float64 { return r }
+			d := b.Delay(n)
 			if d > 30*1e9 || d <= 0 {
 				t.Fatalf("delay(%d) = %v, want in (0, 30s]", n, d)
 			}
 		}
-		b.rand = func() float64 { return 0 }
-		if d := b.delay(n); d < prev {
+		b.Rand = func() float64 { return 0 }
+		if d := b.Delay(n); d < prev {
 			t.Fatalf("delay(%d) = %v shrank from %v", n, d, prev)
 		} else {
 			prev = d
 		}
 	}
-	b.rand = func() float64 { return 0 }
+	b.Rand = func() float64 { return 0 }
 	for n, want := range map[int]string{1: "500ms", 2: "1s", 3: "2s", 5: "8s", 6: "15s", 50: "15s"} {
-		if got := b.delay(n).String(); got != want {
+		if got := b.Delay(n).String(); got != want {
 			t.Errorf("delay(%d) without jitter = %s, want %s", n, got, want)
 		}
 	}

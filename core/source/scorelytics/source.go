@@ -17,6 +17,7 @@ import (
 
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/ingest"
+	"github.com/ballcast/ballcast/internal/retry"
 	"github.com/ballcast/ballcast/internal/secret"
 )
 
@@ -254,7 +255,7 @@ type Source struct {
 	key    string
 	log    zerolog.Logger
 	client *http.Client
-	bo     backoff
+	bo     retry.Backoff
 	limit  *limiter
 	st     counters
 	// last reports the ID of the last event the ingest log holds for a
@@ -286,7 +287,7 @@ func New(cfg Config, log zerolog.Logger) (*Source, error) {
 		cfg: cfg, key: key,
 		log:    log.With().Str("provider", "scorelytics").Logger(),
 		client: &http.Client{Timeout: cfg.HTTPTimeout},
-		bo:     backoff{min: cfg.BackoffMin, max: cfg.BackoffMax},
+		bo:     retry.Backoff{Min: cfg.BackoffMin, Max: cfg.BackoffMax},
 		limit:  limiterFor(key, cfg.MaxConnections),
 	}, nil
 }
@@ -349,7 +350,7 @@ func (s *Source) follow(ctx context.Context, path string, ids []string, out chan
 		if s.cfg.MaxAttempts > 0 && failures >= s.cfg.MaxAttempts {
 			return fmt.Errorf("scorelytics: %s: %d attempts in a row failed, last: %w", path, failures, err)
 		}
-		d := s.bo.delay(failures)
+		d := s.bo.Delay(failures)
 		log.Warn().Err(err).Int("attempt", failures).Dur("retry_in", d).Msg("connection lost; reconnecting after a fresh snapshot")
 		t := time.NewTimer(d)
 		select {

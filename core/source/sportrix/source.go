@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/internal/retry"
 	"github.com/ballcast/ballcast/internal/secret"
 )
 
@@ -336,16 +337,9 @@ func (s *Source) finished() bool {
 	return true
 }
 
-// delay is the wait before attempt n (1-based): min·2^(n-1) capped at max,
-// jittered to between half and all of it.
+// delay is the wait before attempt n (1-based).
 func (s *Source) delay(n int) time.Duration {
-	step := s.cfg.BackoffMin
-	for i := 1; i < n && step < s.cfg.BackoffMax; i++ {
-		step *= 2
-	}
-	step = min(step, s.cfg.BackoffMax)
-	half := step / 2
-	return half + time.Duration(s.rand()*float64(step-half))
+	return retry.Backoff{Min: s.cfg.BackoffMin, Max: s.cfg.BackoffMax, Rand: s.rand}.Delay(n)
 }
 
 // dialURL is the endpoint with the key when it goes in the query.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"sort"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/pusher"
+	"github.com/ballcast/ballcast/internal/retry"
 )
 
 // Stats are the source's counters since New.
@@ -134,13 +134,9 @@ func (s *Source) Run(ctx context.Context, out chan<- event.Event) error {
 	}
 }
 
+// backoff is the wait after failures failures in a row.
 func (s *Source) backoff(failures int) time.Duration {
-	d := s.cfg.BackoffMin
-	for i := 1; i < failures && d < s.cfg.BackoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, s.cfg.BackoffMax)
-	return d/2 + rand.N(d/2+1)
+	return retry.Backoff{Min: s.cfg.BackoffMin, Max: s.cfg.BackoffMax}.Delay(failures)
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -1,4 +1,4 @@
-package roanuz
+package retry
 
 import (
 	"testing"
@@ -17,25 +17,28 @@ func TestBackoffDelay(t *testing.T) {
 		{"third", 3, 0, 2 * time.Second, 2 * time.Second},
 		{"capped", 10, 0, 30 * time.Second, 30 * time.Second},
 		{"capped, jitter", 50, 0.5, 45 * time.Second, 45 * time.Second},
+		{"attempt 0 is the first", 0, 0, 500 * time.Millisecond, 500 * time.Millisecond},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			b := newBackoff(time.Second, time.Minute)
-			b.rand = func() float64 { return tc.rand }
-			if got := b.delay(tc.attempt); got < tc.min || got > tc.max {
-				t.Fatalf("delay(%d) = %v, want in [%v, %v]", tc.attempt, got, tc.min, tc.max)
+			b := Backoff{Min: time.Second, Max: time.Minute, Rand: func() float64 { return tc.rand }}
+			if got := b.Delay(tc.attempt); got < tc.min || got > tc.max {
+				t.Fatalf("Delay(%d) = %v, want in [%v, %v]", tc.attempt, got, tc.min, tc.max)
 			}
 		})
+	}
+	if d := (Backoff{}).Delay(3); d != 0 {
+		t.Errorf("zero Backoff: Delay = %v, want 0", d)
 	}
 }
 
 func TestBackoffJitterStaysInRange(t *testing.T) {
-	b := newBackoff(time.Second, time.Minute)
+	b := Backoff{Min: time.Second, Max: time.Minute}
 	for n := 1; n <= 12; n++ {
 		step := min(time.Second<<(n-1), time.Minute)
 		for range 50 {
-			if d := b.delay(n); d < step/2 || d >= step {
-				t.Fatalf("delay(%d) = %v, want in [%v, %v)", n, d, step/2, step)
+			if d := b.Delay(n); d < step/2 || d >= step {
+				t.Fatalf("Delay(%d) = %v, want in [%v, %v)", n, d, step/2, step)
 			}
 		}
 	}
