@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/internal/polltest"
 )
 
 // TestIngestResume is the life of the ingest log across a restart: appends
@@ -55,7 +56,7 @@ func TestIngestResume(t *testing.T) {
 	for _, i := range []int{1, 3, 5, 0, 2, 4, 7, 7} {
 		got[i].Ack()
 	}
-	eventually(t, "ack floor 6", func() bool { return ackFloor(t, b) == 6 })
+	polltest.Within(t, wait, "ack floor 6", func() bool { return ackFloor(t, b) == 6 })
 	cancel()
 	waitClosed(t, ch)
 	if err := b.Close(); err != nil {
@@ -84,7 +85,7 @@ func TestIngestResume(t *testing.T) {
 	}
 	d4.Ack()
 	d5.Ack()
-	eventually(t, "ack floor 8", func() bool { return ackFloor(t, b) == 8 })
+	polltest.Within(t, wait, "ack floor 8", func() bool { return ackFloor(t, b) == 8 })
 	if n := consumerCount(t, b); n != 1 {
 		t.Fatalf("%d pipeline consumers, want 1 (old generation deleted)", n)
 	}
@@ -101,7 +102,7 @@ func TestIngestRedeliveryFiltered(t *testing.T) {
 	}
 	d1, d2 := recv(t, ch), recv(t, ch)
 	d2.Ack() // acked; d1 stays in flight past AckWait
-	eventually(t, "server redelivery", func() bool {
+	polltest.Within(t, wait, "server redelivery", func() bool {
 		info, err := b.ingest.Consumer(t.Context(), consumerName(t, b))
 		return err == nil && info.CachedInfo().NumRedelivered > 0
 	})
@@ -110,7 +111,7 @@ func TestIngestRedeliveryFiltered(t *testing.T) {
 		t.Fatalf("after a redelivery got %s, want m/3: an entry was handed out twice", d.Event.ID)
 	}
 	d1.Ack()
-	eventually(t, "ack floor 2", func() bool { return ackFloor(t, b) >= 2 })
+	polltest.Within(t, wait, "ack floor 2", func() bool { return ackFloor(t, b) >= 2 })
 }
 
 // TestIngestOutOfOrderDropped: an entry whose Seq does not advance its
@@ -137,7 +138,7 @@ func TestIngestOutOfOrderDropped(t *testing.T) {
 	if want := []string{"m/1", "m/2", "m/3", "m/1-new", "m/2-new"}; !slices.Equal(got, want) {
 		t.Fatalf("delivered %v, want %v", got, want)
 	}
-	eventually(t, "ack floor 6", func() bool { return ackFloor(t, b) == 6 })
+	polltest.Within(t, wait, "ack floor 6", func() bool { return ackFloor(t, b) == 6 })
 }
 
 func TestAppendRejectsEventWithoutID(t *testing.T) {
@@ -374,5 +375,5 @@ func TestIngestPoisonEntry(t *testing.T) {
 	if d := recv(t, ch); d.Event.Seq != 2 {
 		t.Fatalf("after a poison entry got seq %d, want 2", d.Event.Seq)
 	}
-	eventually(t, "ack floor past the poison entry", func() bool { return ackFloor(t, b) == 2 })
+	polltest.Within(t, wait, "ack floor past the poison entry", func() bool { return ackFloor(t, b) == 2 })
 }

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/ballcast/ballcast/internal/polltest"
 )
 
 const helperEnv = "BALLCAST_BUS_CRASH_HELPER"
@@ -34,7 +36,7 @@ func TestCrashHelper(t *testing.T) {
 			d.Ack()
 		}
 	}
-	eventually(t, "ack floor 5", func() bool { return ackFloor(t, b) == 5 })
+	polltest.Within(t, wait, "ack floor 5", func() bool { return ackFloor(t, b) == 5 })
 	fmt.Println("ready")
 	select {} // until killed
 }

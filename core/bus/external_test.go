@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ballcast/ballcast/internal/polltest"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -179,13 +180,13 @@ func TestExternalServerRestart(t *testing.T) {
 
 	s.Shutdown()
 	s.WaitForShutdown()
-	eventually(t, "Ready reports the outage", func() bool {
+	polltest.Within(t, wait, "Ready reports the outage", func() bool {
 		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 		defer cancel()
 		return b.Ready(ctx) != nil
 	})
 	start()
-	eventually(t, "Ready after the restart", func() bool { return b.Ready(t.Context()) == nil })
+	polltest.Within(t, wait, "Ready after the restart", func() bool { return b.Ready(t.Context()) == nil })
 	appendAll(t, b, ball("m", 2))
 	if d := recv(t, ch); d.Event.Seq != 2 {
 		t.Fatalf("after the restart delivered seq %d, want 2", d.Event.Seq)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ballcast/ballcast/internal/polltest"
 )
 
 // failoverWait bounds recovery from a lost node in these tests: a consumer
@@ -136,7 +138,7 @@ func TestIngestRecoversLostDelivery(t *testing.T) {
 			if !lost {
 				t.Fatalf("the proxy lost no delivery")
 			}
-			eventually(t, "ack floor at the last entry", func() bool { return ackFloor(t, b) == 8 })
+			polltest.Within(t, wait, "ack floor at the last entry", func() bool { return ackFloor(t, b) == 8 })
 			select {
 			case d := <-ch:
 				t.Fatalf("extra delivery %s", d.Event.ID)

@@ -92,21 +92,6 @@ func waitClosed[T any](t testing.TB, ch <-chan T) {
 	}
 }
 
-// eventually polls cond until it holds or wait passes; for server state
-// that has no notification (a consumer's ack floor).
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, wait)
-		}
-		<-tick.C
-	}
-}
-
 func ids(evs []event.Event) []string {
 	out := make([]string, len(evs))
 	for i, ev := range evs {

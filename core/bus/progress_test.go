@@ -1,6 +1,10 @@
 package bus
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/ballcast/ballcast/internal/polltest"
+)
 
 func TestLastID(t *testing.T) {
 	b := open(t, Config{DataDir: t.TempDir()})
@@ -38,7 +42,7 @@ func TestIngestPending(t *testing.T) {
 	d1.Ack()
 	d2.Ack()
 	recv(t, ch).Ack()
-	eventually(t, "pending 0", func() bool { return pending() == 0 })
+	polltest.Within(t, wait, "pending 0", func() bool { return pending() == 0 })
 }
 
 // TestAckConcurrent: Ack from several goroutines at once, on copies of one
@@ -58,6 +62,6 @@ func TestAckConcurrent(t *testing.T) {
 	for range 4 {
 		recv(t, done)
 	}
-	eventually(t, "ack floor 1", func() bool { return ackFloor(t, b) == 1 })
+	polltest.Within(t, wait, "ack floor 1", func() bool { return ackFloor(t, b) == 1 })
 	Delivery{}.Ack() // the zero Delivery is inert
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ballcast/ballcast/internal/polltest"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -24,7 +25,7 @@ func TestRotateAfterInterruptedRotation(t *testing.T) {
 	}
 	recv(t, ch).Ack()
 	recv(t, ch).Ack()
-	eventually(t, "ack floor 2", func() bool { return ackFloor(t, b) == 2 })
+	polltest.Within(t, wait, "ack floor 2", func() bool { return ackFloor(t, b) == 2 })
 	cancel()
 	waitClosed(t, ch)
 
@@ -100,7 +101,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "goroutines back to the start", func() bool { return runtime.NumGoroutine() <= before })
+	polltest.Within(t, wait, "goroutines back to the start", func() bool { return runtime.NumGoroutine() <= before })
 }
 
 // TestCloseUnblocksIdleReaders: Close ends the consumers even when nobody
@@ -126,11 +127,11 @@ func TestCloseUnblocksIdleReaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Both loops now block sending to a full channel.
-	eventually(t, "channels full", func() bool { return len(ingest) == cap(ingest) && len(feed) == cap(feed) })
+	polltest.Within(t, wait, "channels full", func() bool { return len(ingest) == cap(ingest) && len(feed) == cap(feed) })
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "goroutines back to the start", func() bool { return runtime.NumGoroutine() <= before })
+	polltest.Within(t, wait, "goroutines back to the start", func() bool { return runtime.NumGoroutine() <= before })
 }
 
 func TestDataDirLocked(t *testing.T) {

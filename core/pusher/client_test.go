@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ballcast/ballcast/internal/polltest"
 )
 
 // TestPeerPublicAndPrivateChannels subscribes to a public and a private
@@ -126,7 +128,7 @@ func TestPeerPingPong(t *testing.T) {
 	rec := newRecorder()
 	running(t, c, rec)
 	rec.next(t, "pusher:connection_established")
-	waitFor(t, "three pongs", func() bool { return c.Stats().PongsReceived >= 3 })
+	polltest.Until(t, "three pongs", func() bool { return c.Stats().PongsReceived >= 3 })
 	if st := c.Stats(); st.Connections != 1 || st.PongTimeouts != 0 || st.PingsSent < 3 {
 		t.Fatalf("stats %+v: want pings answered on one connection", st)
 	}
@@ -149,7 +151,7 @@ func TestPeerPongTimeout(t *testing.T) {
 	if err := sk.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a pong timeout", func() bool { return c.Stats().PongTimeouts >= 1 })
+	polltest.Until(t, "a pong timeout", func() bool { return c.Stats().PongTimeouts >= 1 })
 	if err := sk.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}

@@ -225,20 +225,6 @@ func running(t testing.TB, c *Client, rec *recorder) (done <-chan error, stop fu
 	return errc, stop
 }
 
-// waitFor polls cond until it holds, failing after 20 s.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
-
 func mustNew(t testing.TB, o Options) *Client {
 	t.Helper()
 	c, err := New(o)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ballcast/ballcast/internal/polltest"
 )
 
 // startServer serves a Server for key/secret on httptest, with an auth
@@ -79,7 +81,7 @@ func TestServerFaultsAndReconnect(t *testing.T) {
 	}
 	// The server pings after its activity timeout when the client is
 	// quiet (the client's own timeout is longer); the client answers.
-	waitFor(t, "the server's ping answered", func() bool { return c.Stats().PingsAnswered >= 1 })
+	polltest.Until(t, "the server's ping answered", func() bool { return c.Stats().PingsAnswered >= 1 })
 	if st := srv.Stats(); st.PingsSent < 1 || st.AuthFailures != 0 {
 		t.Fatalf("server stats %+v", st)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ballcast/ballcast/core/event"
+	"github.com/ballcast/ballcast/internal/polltest"
 )
 
 func TestSourceTwoMatchesOneConnection(t *testing.T) {
@@ -25,7 +26,7 @@ func TestSourceTwoMatchesOneConnection(t *testing.T) {
 	sock := startSockPeer(t)
 	r := startSource(t, testConfig(api, sock.url(), keys...))
 	for _, k := range keys {
-		eventually(t, waitLimit, k+" joined", func() bool { return sock.roomSize(k) == 1 })
+		polltest.Within(t, waitLimit, k+" joined", func() bool { return sock.roomSize(k) == 1 })
 	}
 	for i := 0; i < gens[0].Len(); i++ {
 		for _, k := range keys {
@@ -75,12 +76,12 @@ func TestSourceRESTUnauthorizedRefreshes(t *testing.T) {
 	api := newFakeAPI(t, g)
 	sock := startSockPeer(t)
 	r := startSource(t, testConfig(api, sock.url(), "rz_m"))
-	eventually(t, waitLimit, "joined", func() bool { return r.src.Stats().Joins == 1 })
+	polltest.Within(t, waitLimit, "joined", func() bool { return r.src.Stats().Joins == 1 })
 	api.mu.Lock()
 	delete(api.tokens, "tok-1")
 	api.mu.Unlock()
 	sock.call(http.MethodPost, "/drop", nil, nil) // the reconnect subscribes over REST
-	eventually(t, waitLimit, "connect_to_match with tok-2", func() bool {
+	polltest.Within(t, waitLimit, "connect_to_match with tok-2", func() bool {
 		for _, j := range sock.joins() {
 			if j.Token == "tok-2" {
 				return true
@@ -88,7 +89,7 @@ func TestSourceRESTUnauthorizedRefreshes(t *testing.T) {
 		}
 		return false
 	})
-	eventually(t, waitLimit, "joined again", func() bool { return r.src.Stats().Joins >= 2 })
+	polltest.Within(t, waitLimit, "joined again", func() bool { return r.src.Stats().Joins >= 2 })
 	api.mu.Lock()
 	unauth, auths := api.unauth, api.calls["auth"]
 	api.mu.Unlock()
@@ -132,7 +133,7 @@ func TestSourceJoinTimeout(t *testing.T) {
 	cfg := testConfig(api, sock.url(), "rz_m")
 	cfg.JoinTimeout = 100 * time.Millisecond
 	r := startSource(t, cfg)
-	eventually(t, waitLimit, "a reconnect after three join timeouts", func() bool { return r.src.Stats().Connects >= 2 })
+	polltest.Within(t, waitLimit, "a reconnect after three join timeouts", func() bool { return r.src.Stats().Connects >= 2 })
 	if n := len(sock.joins()); n < 3 {
 		t.Fatalf("%d connect_to_match before reconnecting, want >= 3", n)
 	}
@@ -140,7 +141,7 @@ func TestSourceJoinTimeout(t *testing.T) {
 		t.Fatalf("%d subscribe calls, want >= 4 (one per connection and per timeout)", n)
 	}
 	sock.call(http.MethodPost, "/nojoin", map[string]bool{"off": false}, nil)
-	eventually(t, waitLimit, "joined and resynchronised", func() bool {
+	polltest.Within(t, waitLimit, "joined and resynchronised", func() bool {
 		st := r.src.Stats()
 		return st.Joins >= 1 && st.Resyncs >= 1
 	})

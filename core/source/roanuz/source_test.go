@@ -25,6 +25,7 @@ import (
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/internal/nodepeer"
+	"github.com/ballcast/ballcast/internal/polltest"
 )
 
 // The fake Roanuz: fakeAPI is an httptest.Server serving auth, subscribe,
@@ -283,22 +284,6 @@ func (p *sockPeer) joins() []joinLog {
 	return out
 }
 
-// eventually waits for cond, checking every few milliseconds, up to limit.
-func eventually(t testing.TB, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.NewTimer(limit)
-	defer deadline.Stop()
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-	}
-}
-
 // within reports whether cond holds within limit, checking every few milliseconds.
 func within(limit time.Duration, cond func() bool) bool {
 	tick := time.NewTicker(5 * time.Millisecond)
@@ -460,7 +445,7 @@ func TestSourceWholeMatch(t *testing.T) {
 			encode:    func(int) []Encoding { return []Encoding{EncodeGzip} },
 			lifetimes: []time.Duration{800 * time.Millisecond, time.Hour},
 			check: func(t *testing.T, r *running, api *fakeAPI, sock *sockPeer) {
-				eventually(t, waitLimit, "connect_to_match with the refreshed token", func() bool {
+				polltest.Within(t, waitLimit, "connect_to_match with the refreshed token", func() bool {
 					for _, j := range sock.joins() {
 						if j.Token == "tok-2" && j.MatchKey == key {
 							return true
@@ -478,7 +463,7 @@ func TestSourceWholeMatch(t *testing.T) {
 			encode:    func(int) []Encoding { return []Encoding{EncodeGzip} },
 			serverErr: map[int]string{25: `{"error":{"code":"invalid_token","message":"token expired"}}`},
 			check: func(t *testing.T, r *running, api *fakeAPI, sock *sockPeer) {
-				eventually(t, waitLimit, "connect_to_match with the new token", func() bool {
+				polltest.Within(t, waitLimit, "connect_to_match with the new token", func() bool {
 					for _, j := range sock.joins() {
 						if j.Token == "tok-2" {
 							return true
@@ -531,7 +516,7 @@ func TestSourceWholeMatch(t *testing.T) {
 			cfg := testConfig(api, sock.url(), key)
 			cfg.EIO = tc.eio
 			r := startSource(t, cfg)
-			eventually(t, waitLimit, "the match joined", func() bool { return sock.roomSize(key) == 1 })
+			polltest.Within(t, waitLimit, "the match joined", func() bool { return sock.roomSize(key) == 1 })
 			for i := 0; i < g.Len(); i++ {
 				if p, ok := tc.malformed[i]; ok {
 					// Push until it is counted: a push while the connection
@@ -596,7 +581,7 @@ func TestSourceWholeMatch(t *testing.T) {
 func checkNoLeaks(t *testing.T) {
 	t.Helper()
 	var stacks string
-	eventually(t, 5*time.Second, "source goroutines to end", func() bool {
+	polltest.Within(t, 5*time.Second, "source goroutines to end", func() bool {
 		buf := make([]byte, 1<<20)
 		stacks = string(buf[:runtime.Stack(buf, true)])
 		return !strings.Contains(stacks, "source/roanuz.(*Source)") && !strings.Contains(stacks, "socketio.(*Conn)")
@@ -664,7 +649,7 @@ func TestSourceServerRestart(t *testing.T) {
 	// ~20 s of failed dials (50 ms apart at most) rather than ~0.3 s.
 	cfg.MaxAttempts = 400
 	r := startSource(t, cfg)
-	eventually(t, waitLimit, "joined", func() bool { return sock.roomSize(key) == 1 })
+	polltest.Within(t, waitLimit, "joined", func() bool { return sock.roomSize(key) == 1 })
 	half := g.Len() / 2
 	for i := 0; i < half; i++ {
 		sock.push(key, api.document(key, i, EncodeGzip), true)
@@ -674,7 +659,7 @@ func TestSourceServerRestart(t *testing.T) {
 		api.document(key, i, EncodeGzip) // pushed while the server is down: lost
 	}
 	sock = startSockPeerOn(t, sock.port)
-	eventually(t, waitLimit, "joined again", func() bool { return sock.roomSize(key) == 1 })
+	polltest.Within(t, waitLimit, "joined again", func() bool { return sock.roomSize(key) == 1 })
 	for i := half + 10; i < g.Len(); i++ {
 		sock.push(key, api.document(key, i, EncodeGzip), true)
 	}
@@ -699,7 +684,7 @@ func TestSourceDetectsEngineIORevision(t *testing.T) {
 	cfg := testConfig(api, sock.url(), key)
 	cfg.EIO = 3
 	r := startSource(t, cfg)
-	eventually(t, waitLimit, "joined over engine.io v4", func() bool { return sock.roomSize(key) == 1 })
+	polltest.Within(t, waitLimit, "joined over engine.io v4", func() bool { return sock.roomSize(key) == 1 })
 	for i := 0; i < g.Len(); i++ {
 		sock.push(key, api.document(key, i, EncodeGzip), true)
 	}
@@ -721,12 +706,12 @@ func TestSourceStaleReconnects(t *testing.T) {
 	cfg := testConfig(api, sock.url(), "rz_m")
 	cfg.StaleAfter = 300 * time.Millisecond
 	r := startSource(t, cfg)
-	eventually(t, waitLimit, "joined", func() bool { return r.src.Stats().Joins == 1 })
+	polltest.Within(t, waitLimit, "joined", func() bool { return r.src.Stats().Joins == 1 })
 	// The server stops answering: probes go unanswered, nothing is pushed.
 	sock.call(http.MethodPost, "/nojoin", map[string]bool{"off": true}, nil)
-	eventually(t, waitLimit, "a reconnect after staleness", func() bool { return r.src.Stats().Connects >= 2 })
+	polltest.Within(t, waitLimit, "a reconnect after staleness", func() bool { return r.src.Stats().Connects >= 2 })
 	sock.call(http.MethodPost, "/nojoin", map[string]bool{"off": false}, nil)
-	eventually(t, waitLimit, "joined again", func() bool { return r.src.Stats().Joins >= 2 })
+	polltest.Within(t, waitLimit, "joined again", func() bool { return r.src.Stats().Joins >= 2 })
 }
 
 func TestConfigValidate(t *testing.T) {

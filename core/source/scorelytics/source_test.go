@@ -21,6 +21,7 @@ import (
 	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/core/source/scorelytics"
 	"github.com/ballcast/ballcast/core/source/scorelytics/scorelyticssim"
+	"github.com/ballcast/ballcast/internal/polltest"
 )
 
 func bundled(t testing.TB) []event.Event {
@@ -232,7 +233,7 @@ func TestPingsAnswered(t *testing.T) {
 	out := make(chan event.Event, 64)
 	done := make(chan error, 1)
 	go func() { done <- src.Run(ctx, out) }()
-	waitFor(t, "6 pongs", func() bool { return sim.Stats().Pongs >= 6 })
+	polltest.Until(t, "6 pongs", func() bool { return sim.Stats().Pongs >= 6 })
 	cancel()
 	<-done
 	st, ss := src.Stats(), sim.Stats()
@@ -247,7 +248,7 @@ func TestPingsAnswered(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	waitFor(t, "the silent client closed", func() bool { return sim.Stats().PingTimeouts == 1 })
+	polltest.Until(t, "the silent client closed", func() bool { return sim.Stats().PingTimeouts == 1 })
 }
 
 // TestSilentConnectionIsReplaced: a connection with neither messages nor
@@ -259,25 +260,11 @@ func TestSilentConnectionIsReplaced(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- src.Run(ctx, make(chan event.Event, 64)) }()
-	waitFor(t, "three connections", func() bool { return sim.Stats().Connects >= 3 })
+	polltest.Until(t, "three connections", func() bool { return sim.Stats().Connects >= 3 })
 	cancel()
 	<-done
 	if st := src.Stats(); st.Timeouts < 2 || st.Snapshots < 3 {
 		t.Fatalf("source %+v: want timeouts, each followed by a snapshot", st)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(20 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		case <-tick.C:
-		}
 	}
 }
 
@@ -514,7 +501,7 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- src.Run(ctx, make(chan event.Event, 64)) }()
-	waitFor(t, "the live connection", func() bool { return sim.Conns() == 1 })
+	polltest.Until(t, "the live connection", func() bool { return sim.Conns() == 1 })
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled run returned %v", err)

@@ -23,6 +23,7 @@ import (
 	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/core/source/sportrix"
 	"github.com/ballcast/ballcast/core/source/sportrix/sportrixsim"
+	"github.com/ballcast/ballcast/internal/polltest"
 )
 
 var _ ingest.Source = (*sportrix.Source)(nil)
@@ -141,7 +142,7 @@ func TestSourceThroughSimulatorWithFaults(t *testing.T) {
 	}
 	// The unsubscribe went out before the close; the simulator reads it
 	// on its own goroutine.
-	waitFor(t, "the finished match's unsubscribe", func() bool { return sim.Stats().Unsubscribes > 0 })
+	polltest.Until(t, "the finished match's unsubscribe", func() bool { return sim.Stats().Unsubscribes > 0 })
 	st, ss := src.Stats(), sim.Stats()
 	if ss.Drops == 0 || ss.Malformed == 0 || ss.Duplicates == 0 || ss.Errors == 0 {
 		t.Fatalf("faults not all injected: %+v", ss)
@@ -278,7 +279,7 @@ func TestErrorFrameIsPerMatch(t *testing.T) {
 	if st.LastServerError != "777: match not live or not found" {
 		t.Fatalf("last server error %q", st.LastServerError)
 	}
-	waitFor(t, "the unsubscribes", func() bool { return sim.Stats().Unsubscribes >= 1 })
+	polltest.Until(t, "the unsubscribes", func() bool { return sim.Stats().Unsubscribes >= 1 })
 	ss := sim.Stats()
 	if ss.Subscribes < 3 {
 		t.Fatalf("simulator %+v: want the retries and an unsubscribe", ss)
@@ -296,13 +297,13 @@ func TestPingsKeepTheConnectionAlive(t *testing.T) {
 	out := make(chan event.Event, 1024)
 	errc := make(chan error, 1)
 	go func() { errc <- src.Run(ctx, out) }()
-	waitFor(t, "50 pings (2.5 read timeouts)", func() bool { return src.Stats().Pings >= 50 })
+	polltest.Until(t, "50 pings (2.5 read timeouts)", func() bool { return src.Stats().Pings >= 50 })
 	cancel()
 	<-errc
 	if c := src.Stats().Connects; c != 1 {
 		t.Fatalf("%d connections, want 1: pings must reset the read deadline", c)
 	}
-	waitFor(t, "the unsubscribe at shutdown", func() bool { return sim.Stats().Unsubscribes == 1 })
+	polltest.Until(t, "the unsubscribe at shutdown", func() bool { return sim.Stats().Unsubscribes == 1 })
 
 	// A silent server: accepted, never a frame nor a ping.
 	var mu sync.Mutex
@@ -331,18 +332,6 @@ func TestPingsKeepTheConnectionAlive(t *testing.T) {
 	defer mu.Unlock()
 	if conns != 3 {
 		t.Fatalf("%d connections, want 3 (redialled until max_attempts)", conns)
-	}
-}
-
-// waitFor polls cond until it holds, failing after 20 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }
 
