@@ -264,13 +264,8 @@ func TestErrorFrameIsPerMatch(t *testing.T) {
 			t.Fatal("match did not complete")
 		}
 	}
-	for src.Stats().ServerErrors < 2 { // the refused subscription is retried
-		select {
-		case <-deadline:
-			t.Fatalf("no retried subscription: %+v", src.Stats())
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	// The refused subscription is retried.
+	polltest.Until(t, "a retried subscription", func() bool { return src.Stats().ServerErrors >= 2 })
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run: %v, want context.Canceled", err)

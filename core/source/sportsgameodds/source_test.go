@@ -13,6 +13,7 @@ import (
 	"github.com/ballcast/ballcast/core/source/replay"
 	sgo "github.com/ballcast/ballcast/core/source/sportsgameodds"
 	"github.com/ballcast/ballcast/core/source/sportsgameodds/sgosim"
+	"github.com/ballcast/ballcast/internal/polltest"
 )
 
 // TestReplayThroughSimulatorWithFaults replays the bundled T20 final
@@ -133,13 +134,7 @@ func TestUpcomingFeed(t *testing.T) {
 	if ev := next(); ev.ID != "m1/status/scheduled" || ev.Info == nil || ev.Info.Title != "Pakistan v England, T20WC" {
 		t.Fatalf("first event %s info %+v, want the scheduled status with match info", ev.ID, ev.Info)
 	}
-	for sim.Subscribers("private-sgo-upcoming-T20WC") == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("never subscribed")
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	polltest.Until(t, "the subscription", func() bool { return sim.Subscribers("private-sgo-upcoming-T20WC") > 0 })
 	go sim.Run(ctx) //nolint:errcheck // ends with ctx
 	if ev := next(); ev.ID != "m1/status/live" {
 		t.Fatalf("second event %s, want m1/status/live", ev.ID)
@@ -148,13 +143,7 @@ func TestUpcomingFeed(t *testing.T) {
 	// LockstepMax. (LockstepMax is well above a fetch on a loaded machine:
 	// when it passed before the live state was fetched, the fetch saw the
 	// innings start too, rightly.)
-	for sim.Stats().Steps < 4 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the simulator stopped")
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	polltest.Until(t, "four steps of the simulator", func() bool { return sim.Stats().Steps >= 4 })
 	select {
 	case ev := <-out:
 		t.Fatalf("event %s after the match left the upcoming feed", ev.ID)

@@ -17,6 +17,7 @@ import (
 	"github.com/ballcast/ballcast/core/event"
 	"github.com/ballcast/ballcast/core/source/replay"
 	"github.com/ballcast/ballcast/core/source/sportrix"
+	"github.com/ballcast/ballcast/internal/polltest"
 )
 
 const id = 1298179
@@ -148,13 +149,7 @@ func TestSubscribeSnapshotUpdatesAndErrors(t *testing.T) {
 		t.Fatalf("%d events, finished %v", n, sim.Finished())
 	}
 	send(t, ws, `{"action":"unsubscribe","match_id":1298179}`)
-	for sim.Stats().Unsubscribes == 0 || pings.Load() < 2 {
-		select {
-		case <-t.Context().Done():
-			t.Fatal("no unsubscribe or pings")
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	polltest.Until(t, "the unsubscribe and two pings", func() bool { return sim.Stats().Unsubscribes > 0 && pings.Load() >= 2 })
 }
 
 func TestFaults(t *testing.T) {
